@@ -1,0 +1,43 @@
+"""Investigation-app pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from investigations.selectors import pipeline_checks_recent
+from investigations.services import pipeline_check_start
+from tenants.permissions import require
+from tenants.roles import Capability
+
+
+@require(Capability.VIEW)
+def investigation_list(request):
+    return render(request, "investigations/investigation_list.html", {"section": "investigations"})
+
+
+@require(Capability.VIEW)
+def cluster_list(request):
+    return render(request, "investigations/cluster_list.html", {"section": "clusters"})
+
+
+@require(Capability.VIEW)
+def pipeline_check_panel(request):
+    """The Settings page's pipeline-check card alone (htmx refresh)."""
+    checks = pipeline_checks_recent()
+    return render(
+        request,
+        "investigations/partials/_pipeline_check.html",
+        {"check": checks[0] if checks else None},
+    )
+
+
+@require_POST
+@require(Capability.INVESTIGATE)
+def pipeline_check_create(request):
+    check = pipeline_check_start(requested_by=request.user.email)
+    if request.htmx:
+        return render(request, "investigations/partials/_pipeline_check.html", {"check": check})
+    messages.info(request, "Pipeline check started: results appear below as each worker reports.")
+    return redirect("settings")

@@ -1,0 +1,26 @@
+"""ASGI entry point: HTTP through Django (TenantMainMiddleware), WebSockets through Channels."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsworker.settings.prod")
+django_asgi_app = get_asgi_application()  # before importing anything that touches models
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from opsworker.websocket_urls import websocket_urlpatterns  # noqa: E402
+from tenants.websocket import TenantWebsocketMiddleware  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Users and sessions live in the public schema, so Channels' own session and auth
+        # middleware look them up correctly; the tenant comes from the Host header.
+        "websocket": AllowedHostsOriginValidator(
+            TenantWebsocketMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        ),
+    }
+)

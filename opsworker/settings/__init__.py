@@ -1,0 +1,1 @@
+"""Settings package: `base` declares everything; `dev`, `test` and `prod` only adjust."""

@@ -1,0 +1,197 @@
+"""Everything the portal can be configured with, read from the environment (see `.env.example`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from opsworker import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+SECRET_KEY = env.string(
+    "OPSWORKER_SECRET_KEY", "dev-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
+)
+DEBUG = env.boolean("OPSWORKER_DEBUG", False)
+
+# The domain under which organizations live: <slug>.<BASE_DOMAIN>. The public host (sign-in,
+# "your organizations", platform admin) is BASE_DOMAIN itself.
+BASE_DOMAIN = env.string("OPSWORKER_BASE_DOMAIN", "localhost")
+PUBLIC_URL_SCHEME = env.string("OPSWORKER_URL_SCHEME", "http")
+PUBLIC_URL_PORT = env.string("OPSWORKER_URL_PORT", "8000")
+ALLOWED_HOSTS = env.string_list("OPSWORKER_ALLOWED_HOSTS", [BASE_DOMAIN, f".{BASE_DOMAIN}"])
+
+# --- Applications -----------------------------------------------------------------------------
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_rq",
+    "channels",
+]
+TENANT_APPS = [
+    # contenttypes lives in both, as django-tenants documents (per-schema content type ids).
+    "django.contrib.contenttypes",
+    "alerts",
+    "investigations",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Organization"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_URLCONF = "opsworker.urls_public"
+ROOT_URLCONF = "opsworker.urls"
+AUTH_USER_MODEL = "tenants.User"
+
+MIDDLEWARE = [
+    # Answers /healthz, /readyz and /metrics for any Host (probes and scrapers use IPs).
+    "opsworker.health.HealthMiddleware",
+    "opsworker.metrics.RequestMetricsMiddleware",
+    "django_tenants.middleware.main.TenantMainMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "tenants.middleware.OrganizationAccessMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tenants.context_processors.organization",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "opsworker.wsgi.application"
+ASGI_APPLICATION = "opsworker.asgi.application"
+
+# --- Database (PostgreSQL only: one schema per organization) ----------------------------------
+_db = urlsplit(env.string("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/opsworker"))
+DATABASES = {
+    "default": {
+        "ENGINE": "django_tenants.postgresql_backend",
+        "NAME": _db.path.lstrip("/") or "opsworker",
+        "USER": _db.username or "postgres",
+        "PASSWORD": _db.password or "",
+        "HOST": _db.hostname or "127.0.0.1",
+        "PORT": str(_db.port or 5432),
+        "CONN_MAX_AGE": env.integer("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"connect_timeout": env.integer("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)},
+    }
+}
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: queues, Channels layer, cache -----------------------------------------------------
+REDIS_URL = env.string("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_KEY_PREFIX = env.string("REDIS_KEY_PREFIX", "opsworker")
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:ch", "capacity": 500, "expiry": 30},
+    }
+}
+
+# The three queues of DESIGN.md §1. Job timeouts are generous defaults; investigations carry
+# their own deadlines inside the job.
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": timeout}
+    for name, timeout in (("investigations", 900), ("notifications", 120), ("default", 300))
+}
+# Enqueue after the surrounding transaction commits, so a job never sees rows that roll back.
+RQ = {"COMMIT_MODE": "on_db_commit"}
+
+# --- Auth -------------------------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Host-only cookies: a session on acme.example never travels to other.example.
+SESSION_COOKIE_DOMAIN = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.integer("OPSWORKER_SESSION_AGE_SECONDS", 60 * 60 * 12, minimum=300)
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- I18N / time ------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+# --- Static files (vendored; no CDN) ----------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Security headers common to every environment ---------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Logging: dotted event names with structured fields ---------------------------------------
+LOG_LEVEL = env.string("OPSWORKER_LOG_LEVEL", "INFO")
+LOG_FORMAT = env.string("OPSWORKER_LOG_FORMAT", "json")  # json | console
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "message": "event"},
+        },
+        "console": {"()": "opsworker.logging.ConsoleFormatter"},
+    },
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "rq.worker": {"level": "INFO"},
+        "uvicorn.access": {"level": "WARNING"},
+    },
+}
+
+# --- Product limits and behaviour -------------------------------------------------------------
+READYZ_TIMEOUT_SECONDS = env.integer("OPSWORKER_READYZ_TIMEOUT_SECONDS", 2, minimum=1)

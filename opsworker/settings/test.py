@@ -1,0 +1,24 @@
+"""Test suite: the same real PostgreSQL and Redis, on their own database and Redis DB number."""
+
+from opsworker import env
+from opsworker.settings.base import *  # noqa: F403
+
+# Redis DB 15 keeps tests apart from a `make run` on the same machine.
+REDIS_URL = env.string("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = "opsworker-test"  # noqa: F405
+CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [REDIS_URL]  # noqa: F405
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "opsworker-test:ch"  # noqa: F405
+for _queue in RQ_QUEUES.values():  # noqa: F405
+    _queue["URL"] = REDIS_URL
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never outside tests
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+ALLOWED_HOSTS = [".localhost", "localhost", "testserver"]
+LOG_FORMAT = "console"
+LOGGING["handlers"]["stderr"]["formatter"] = "console"  # noqa: F405
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Served straight from static/ by WhiteNoise's finders; no collectstatic needed.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,13 @@
+"""URLs of organization hosts (django-tenants routes the public host to `urls_public`)."""
+
+from django.urls import include, path
+
+from alerts import views as alert_views
+
+urlpatterns = [
+    path("", alert_views.home, name="home"),
+    path("", include("tenants.urls")),
+    path("", include("tenants.urls_tenant")),
+    path("", include("alerts.urls")),
+    path("", include("investigations.urls")),
+]

@@ -1,0 +1,15 @@
+"""URLs of the public host: sign-in, "your organizations", and the platform admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from tenants import views
+
+admin.site.site_header = "OpsWorker platform admin"
+admin.site.site_title = "OpsWorker admin"
+
+urlpatterns = [
+    path("", views.your_organizations, name="home"),
+    path("", include("tenants.urls")),
+    path("admin/", admin.site.urls),
+]

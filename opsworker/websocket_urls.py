@@ -1,0 +1,9 @@
+"""WebSocket routes of organization hosts."""
+
+from django.urls import path
+
+from investigations import consumers
+
+websocket_urlpatterns = [
+    path("ws/org/", consumers.OrganizationConsumer.as_asgi()),
+]

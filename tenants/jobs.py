@@ -1,0 +1,60 @@
+"""The tenant-aware job pattern: jobs get the schema name and run inside that schema.
+
+    enqueue_in_tenant("default", "investigations.tasks.pipeline_check_run", schema_name, check_id)
+
+The job function itself is decorated with `@tenant_job`; its first argument is the schema name,
+and the decorator enters that schema (and leaves it) around the call, so a job can never run in
+whatever schema the worker's connection was left in.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import django_rq
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from tenants.models import Organization
+
+logger = logging.getLogger(__name__)
+
+
+class TenantGone(Exception):
+    """The job's organization no longer exists or is suspended; the job is dropped."""
+
+
+def tenant_job(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run `func(schema_name, *args)` inside `schema_name`, refusing unknown or suspended schemas."""
+
+    @functools.wraps(func)
+    def wrapper(schema_name: str, *args: Any, **kwargs: Any) -> Any:
+        with schema_context("public"):
+            organization = Organization.objects.filter(schema_name=schema_name).first()
+        if organization is None or schema_name == "public":
+            raise TenantGone(f"no organization with schema {schema_name!r}")
+        if not organization.is_active:
+            logger.info("tenants.job.skipped_suspended", extra={"schema": schema_name, "job": func.__name__})
+            return None
+        with schema_context(schema_name):
+            return func(schema_name, *args, **kwargs)
+
+    wrapper.is_tenant_job = True
+    return wrapper
+
+
+def enqueue_in_tenant(
+    queue: str, func: Callable[..., Any] | str, schema_name: str, *args: Any, **kwargs: Any
+):
+    """Enqueue a `@tenant_job` for `schema_name` (after the current transaction commits)."""
+    if schema_name == "public":
+        raise ValueError("tenant jobs need an organization schema, not public")
+    return django_rq.get_queue(queue).enqueue(func, schema_name, *args, **kwargs)
+
+
+def current_schema() -> str:
+    """The schema the current request or job runs in."""
+    return connection.schema_name

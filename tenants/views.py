@@ -1,0 +1,64 @@
+"""Account pages (both hosts) and the public host's "your organizations" page."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from tenants.forms import EmailAuthenticationForm
+from tenants.links import host_url
+from tenants.permissions import require
+from tenants.roles import Capability
+from tenants.selectors import memberships_for_user
+
+
+class LoginView(auth_views.LoginView):
+    form_class = EmailAuthenticationForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = "/accounts/password/done/"
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "accounts/password_change_done.html"
+
+
+@login_required
+def your_organizations(request):
+    """Public host home: every organization the user belongs to, linking to its own domain."""
+    rows = [
+        {
+            "organization": m.organization,
+            "role": m.get_role_display(),
+            "url": host_url(m.organization.primary_domain) if m.organization.primary_domain else "",
+        }
+        for m in memberships_for_user(request.user)
+    ]
+    return render(request, "accounts/your_organizations.html", {"rows": rows})
+
+
+@require(Capability.VIEW)
+def organization_settings(request):
+    """Organization settings: identity, members and roles, and the pipeline self-test."""
+    from investigations.selectors import pipeline_checks_recent
+    from tenants.selectors import members_of
+
+    checks = pipeline_checks_recent()
+    return render(
+        request,
+        "tenants/settings.html",
+        {
+            "section": "settings",
+            "members": members_of(request.tenant),
+            "check": checks[0] if checks else None,
+        },
+    )

@@ -1,0 +1,99 @@
+"""The tenant-aware WebSocket pattern.
+
+`TenantWebsocketMiddleware` resolves the Host header to an organization and puts its schema name
+in the scope (unknown hosts are closed before anything else runs). `TenantConsumer` checks on
+connect that the session's user is a member of *that* organization with the required capability,
+joins groups named by `tenants.realtime`, and only forwards fragments. Every database call from a
+consumer enters the schema itself (`schema_context`) because all consumers of a process share one
+sync thread and its connection state (see shared/reference/stack-notes.md §4).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.http.request import split_domain_port
+from django_tenants.utils import schema_context
+
+from tenants.models import Membership
+from tenants.roles import Capability, role_allows
+from tenants.selectors import organization_for_host
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNKNOWN_HOST = 4404
+CLOSE_FORBIDDEN = 4403
+
+
+def _tenant_for_host(host: str):
+    with schema_context("public"):
+        return organization_for_host(host)
+
+
+class TenantWebsocketMiddleware:
+    """Host header → organization → `scope["tenant"]`, `scope["schema_name"]`."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "websocket":
+            return await self.inner(scope, receive, send)
+        raw_host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin1")
+        host, _port = split_domain_port(raw_host.lower())
+        tenant = await database_sync_to_async(_tenant_for_host)(host) if host else None
+        if tenant is None:
+            await receive()  # the connect message
+            await send({"type": "websocket.close", "code": CLOSE_UNKNOWN_HOST})
+            return None
+        scope = dict(scope, tenant=tenant, schema_name=tenant.schema_name)
+        return await self.inner(scope, receive, send)
+
+
+def _role_of(user_id: int, organization_id: int) -> str | None:
+    with schema_context("public"):
+        membership = Membership.objects.filter(user_id=user_id, organization_id=organization_id).first()
+        return membership.role if membership else None
+
+
+class TenantConsumer(AsyncWebsocketConsumer):
+    """Base consumer: authenticate (member of this organization, active, capability), join, forward."""
+
+    required_capability = Capability.VIEW
+
+    def groups_for(self, schema_name: str) -> list[str]:
+        """Override: the groups this socket listens to. Called only after authorization."""
+        raise NotImplementedError
+
+    async def authorize(self, schema_name: str) -> bool:
+        """Override for object-level checks (e.g. the investigation exists in this schema)."""
+        return True
+
+    async def connect(self):
+        tenant = self.scope.get("tenant")
+        user = self.scope.get("user")
+        if tenant is None or user is None or not user.is_authenticated or not tenant.is_active:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        role = await database_sync_to_async(_role_of)(user.pk, tenant.pk)
+        if not role_allows(role, self.required_capability) or not await self.authorize(tenant.schema_name):
+            logger.info("tenants.ws.refused", extra={"schema": tenant.schema_name, "user_id": user.pk})
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.joined = self.groups_for(tenant.schema_name)
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        # Sockets are for server → browser updates only; anything sent up is ignored.
+        return
+
+    async def html_fragment(self, event):
+        await self.send(text_data=event["html"])
