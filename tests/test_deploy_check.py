@@ -17,6 +17,7 @@ def test_deploy_check_with_production_settings():
         os.environ,
         DJANGO_SETTINGS_MODULE="opsworker.settings.prod",
         OPSWORKER_SECRET_KEY=secrets.token_urlsafe(64),
+        OPSWORKER_ENCRYPTION_KEYS="x" * 43 + "=",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],

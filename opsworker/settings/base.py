@@ -193,5 +193,23 @@ LOGGING = {
     },
 }
 
+# --- Credentials at rest -----------------------------------------------------------------------
+# Comma-separated Fernet keys (first encrypts). Empty: derived from SECRET_KEY (development only).
+ENCRYPTION_KEYS = env.string_list("OPSWORKER_ENCRYPTION_KEYS", [])
+
+# --- Alert ingestion --------------------------------------------------------------------------
+WEBHOOK_MAX_BYTES = env.integer("OPSWORKER_WEBHOOK_MAX_BYTES", 1024 * 1024, minimum=1024)
+WEBHOOK_MAX_DEPTH = env.integer("OPSWORKER_WEBHOOK_MAX_DEPTH", 64, minimum=4)
+# Requests per minute per integration before 429; generous, an alert storm is when we matter most.
+WEBHOOK_RATE_LIMIT_PER_MINUTE = env.integer("OPSWORKER_WEBHOOK_RATE_LIMIT_PER_MINUTE", 1200, minimum=1)
+# Days raw webhook bodies are kept (signals are kept longer; see retention settings).
+RAW_PAYLOAD_RETENTION_DAYS = env.integer("OPSWORKER_RAW_PAYLOAD_RETENTION_DAYS", 14, minimum=1)
+# Directory of pre-loaded SNS signing certificates (air-gapped installs, tests); empty = fetch.
+SNS_CERT_DIR = env.string("OPSWORKER_SNS_CERT_DIR", "")
+# Django must not refuse a body before our own limit can answer 413 with a useful message.
+DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BYTES + 1024
+# The benchmark's baseline endpoint (one plain INSERT per alert); off unless benchmarking.
+BENCH_BASELINE_ENDPOINT = env.boolean("OPSWORKER_BENCH_BASELINE_ENDPOINT", False)
+
 # --- Product limits and behaviour -------------------------------------------------------------
 READYZ_TIMEOUT_SECONDS = env.integer("OPSWORKER_READYZ_TIMEOUT_SECONDS", 2, minimum=1)

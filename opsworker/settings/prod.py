@@ -23,3 +23,9 @@ SECURE_HSTS_PRELOAD = env.boolean("OPSWORKER_HSTS_PRELOAD", False)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env.string_list("OPSWORKER_CSRF_TRUSTED_ORIGINS", [f"https://*.{BASE_DOMAIN}"])  # noqa: F405
+
+if not ENCRYPTION_KEYS:  # noqa: F405
+    raise ImproperlyConfigured(
+        "OPSWORKER_ENCRYPTION_KEYS is required in production: "
+        'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    )

@@ -22,3 +22,5 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Never fetch SNS certificates from the network in tests (see tests/alerts/sns_certs/README.md).
+SNS_CERT_DIR = str(BASE_DIR / "tests" / "alerts" / "sns_certs")  # noqa: F405

@@ -1,0 +1,1 @@
+"""Writes of the alerts app: integrations (`integrations.py`) and signal ingestion (`ingest.py`)."""
