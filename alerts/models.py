@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -146,6 +148,17 @@ class Signal(models.Model):
     delivery_count = models.PositiveIntegerField(default=1)
     decision = models.CharField(max_length=12, choices=Decision.choices, default=Decision.RECORD)
     decision_reason = models.CharField(max_length=300, blank=True)
+    matched_rule = models.ForeignKey(
+        "alerts.Rule", on_delete=models.SET_NULL, null=True, blank=True, related_name="signals"
+    )
+    matched_rule_name = models.CharField(max_length=120, blank=True)  # kept if the rule is deleted
+    silence = models.ForeignKey(
+        "alerts.Silence", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The investigation this signal started or was attached to (dedup window).
+    investigation = models.ForeignKey(
+        "investigations.Investigation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-last_received_at"]
@@ -163,6 +176,7 @@ class Signal(models.Model):
             models.Index(fields=["status", "-last_received_at"], name="signal_status_idx"),
             models.Index(fields=["namespace", "-last_received_at"], name="signal_namespace_idx"),
             models.Index(fields=["delivery_id"], name="signal_delivery_idx", condition=~Q(delivery_id="")),
+            models.Index(fields=["matched_rule", "-last_received_at"], name="signal_rule_idx"),
         ]
 
     def __str__(self) -> str:
@@ -188,3 +202,88 @@ class BenchmarkRow(models.Model):
 
     def __str__(self) -> str:
         return self.alertname
+
+
+class RuleSettings(models.Model):
+    """Per-organization rule settings (one row): the default action and the rule-set version."""
+
+    default_action = models.CharField(max_length=12, choices=Decision.choices, default=Decision.RECORD)
+    # Changed on every change to rules or silences; compiled rule sets are cached per revision.
+    # Random, not a counter: a rolled-back transaction could otherwise reuse a number for other rules.
+    revision = models.UUIDField(default=uuid.uuid4)
+    version = models.PositiveBigIntegerField(default=1)  # human-friendly change counter
+
+    def __str__(self) -> str:
+        return f"rule settings (default {self.default_action}, v{self.version})"
+
+
+class MatchMode(models.TextChoices):
+    ALL = "all", "All conditions"
+    ANY = "any", "Any condition"
+
+
+class Rule(models.Model):
+    """Decides what happens to matching signals; rules are evaluated in `position` order."""
+
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    enabled = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(db_index=True)
+    match_mode = models.CharField(max_length=3, choices=MatchMode.choices, default=MatchMode.ALL)
+    # [{"field": "namespace", "operator": "regex", "value": "prod-.*"}, ...]; validated by the service.
+    conditions = models.JSONField(default=list)
+    action = models.CharField(max_length=12, choices=Decision.choices, default=Decision.INVESTIGATE)
+    target_cluster = models.CharField(max_length=253, blank=True)
+    dedup_window_minutes = models.PositiveIntegerField(default=30)
+    max_investigations_per_hour = models.PositiveIntegerField(null=True, blank=True)
+    notify_channel = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.EmailField(blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleChange(models.Model):
+    """History of rule and silence changes: who, when, and the before/after state."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes")
+    rule_name = models.CharField(max_length=120)
+    action = models.CharField(
+        max_length=20
+    )  # created, updated, deleted, reordered, enabled, disabled, imported
+    author = models.EmailField(blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.rule_name} {self.action} by {self.author}"
+
+
+class Silence(models.Model):
+    """Suppresses matching signals between `starts_at` and `ends_at`; expired ones stay as history."""
+
+    match_mode = models.CharField(max_length=3, choices=MatchMode.choices, default=MatchMode.ALL)
+    conditions = models.JSONField(default=list)
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    author = models.EmailField()
+    comment = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expired_early_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["ends_at"], name="silence_ends_idx")]
+
+    def __str__(self) -> str:
+        return f"silence {self.pk} until {self.ends_at:%Y-%m-%d %H:%M}"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 
-import django_rq
 import redis
 from django.conf import settings
+
+from opsworker.redis_client import shared_redis
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +23,7 @@ def check_rate(schema_name: str, integration_id: int, limit: int | None = None) 
     window = int(now // 60)
     key = f"opsworker:ratelimit:{schema_name}:{integration_id}:{window}"
     try:
-        connection = django_rq.get_connection("default")
-        pipe = connection.pipeline()
+        pipe = shared_redis().pipeline()
         pipe.incr(key)
         pipe.expire(key, 120)
         count, _ = pipe.execute()

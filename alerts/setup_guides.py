@@ -66,18 +66,19 @@ def _alertmanager(integration: Integration, url: str) -> dict[str, str]:
     http_config = ""
     if integration.auth_kind == AuthKind.BEARER:
         http_config = (
-            "\n    http_config:\n      authorization:\n        type: Bearer\n"
-            "        credentials: <the bearer token>"
+            "\n        http_config:\n          authorization:\n            type: Bearer\n"
+            "            credentials: <the bearer token>"
         )
     elif integration.auth_kind == AuthKind.BASIC:
         http_config = (
-            f"\n    http_config:\n      basic_auth:\n        username: {integration.auth_username}\n"
-            "        password: <the password>"
+            "\n        http_config:\n          basic_auth:\n"
+            f"            username: {integration.auth_username}\n"
+            "            password: <the password>"
         )
     elif integration.auth_kind == AuthKind.HEADER:
         http_config = (
-            f"\n    http_config:\n      http_headers:\n        {integration.auth_header}:\n"
-            "          secrets: [<the secret>]"
+            f"\n        http_config:\n          http_headers:\n            {integration.auth_header}:\n"
+            "              secrets: [<the secret>]"
         )
     code = (
         "route:\n  routes:\n    - receiver: opsworker\n      continue: true  # keep yours\n"

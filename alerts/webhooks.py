@@ -98,7 +98,10 @@ def webhook(request: HttpRequest, source: str, token: str) -> JsonResponse:
     tenant = getattr(request, "tenant", None)
     integration = integration_for_token(token, source) if tenant is not None and tenant.is_active else None
     if integration is None:
-        logger.info("alerts.webhook.unknown_token", extra={"source": source, "token_hint": token[:4]})
+        logger.info(
+            "alerts.webhook.unknown_token",
+            extra={"source": source, "tenant": getattr(tenant, "schema_name", "")},
+        )
         return _error(source, 404, NOT_FOUND)
 
     limit = settings.WEBHOOK_MAX_BYTES

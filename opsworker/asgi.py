@@ -10,13 +10,15 @@ django_asgi_app = get_asgi_application()  # before importing anything that touch
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from opsworker.body_limit import BodyLimitMiddleware  # noqa: E402
 from opsworker.websocket_urls import websocket_urlpatterns  # noqa: E402
 from tenants.websocket import TenantWebsocketMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitMiddleware(django_asgi_app, settings.MAX_REQUEST_BYTES),
         # Users and sessions live in the public schema, so Channels' own session and auth
         # middleware look them up correctly; the tenant comes from the Host header.
         "websocket": AllowedHostsOriginValidator(

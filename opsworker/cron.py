@@ -1,11 +1,13 @@
-"""The scheduler's periodic jobs (`manage.py rqcron opsworker.cron`).
-
-Later features register theirs here: lost-job sweeps, retention, daily digests.
-"""
+"""The scheduler's periodic jobs (`manage.py rqcron opsworker.cron`)."""
 
 from rq import cron
 
+from alerts.tasks import raw_payloads_prune_everywhere
 from opsworker.scheduler_heartbeat import beat
 
-# Record that the scheduler is alive; /readyz and the Settings page can show it.
+# Record that the scheduler is alive.
 cron.register(beat, queue_name="default", interval=60, name="scheduler-heartbeat")
+# Raw webhook bodies older than OPSWORKER_RAW_PAYLOAD_RETENTION_DAYS, every hour.
+cron.register(
+    raw_payloads_prune_everywhere, queue_name="default", cron="17 * * * *", name="raw-payload-retention"
+)

@@ -15,6 +15,7 @@ OPEN_PREFIXES = (
     "/static/",
     "/hooks/",  # webhook tokens
     "/agent/",  # cluster tokens
+    "/bench/baseline/",  # benchmark baseline (404 unless enabled; token-checked)
     "/favicon.ico",
 )
 

@@ -67,10 +67,16 @@ def main() -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "opsworker.settings.dev")
     running: dict[str, subprocess.Popen] = {}
     for name, command in processes(host, port):
+        # The web process gets a bounded connection pool; forking workers must not share one.
+        proc_env = (
+            dict(env, DATABASE_POOL_MAX_SIZE=env.get("DATABASE_POOL_MAX_SIZE", "20"))
+            if name == "web"
+            else env
+        )
         proc = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=env,
+            env=proc_env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -96,11 +96,22 @@ DATABASES = {
         "PASSWORD": _db.password or "",
         "HOST": _db.hostname or "127.0.0.1",
         "PORT": str(_db.port or 5432),
-        "CONN_MAX_AGE": env.integer("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-        "CONN_HEALTH_CHECKS": True,
+        # Under ASGI every request runs in its own thread, so persistent per-thread connections pile
+        # up until PostgreSQL refuses clients. The web process uses a bounded pool instead
+        # (DATABASE_POOL_MAX_SIZE > 0); forking workers open one connection per job.
+        "CONN_MAX_AGE": 0,
         "OPTIONS": {"connect_timeout": env.integer("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)},
     }
 }
+DATABASE_POOL_MAX_SIZE = env.integer("DATABASE_POOL_MAX_SIZE", 0, minimum=0)
+if DATABASE_POOL_MAX_SIZE:
+    # Never combined with TENANT_LIMIT_SET_CALLS: a pooled connection may come back with another
+    # tenant's search_path, so django-tenants must keep setting it on every cursor.
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": env.integer("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+    }
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -206,6 +217,8 @@ WEBHOOK_RATE_LIMIT_PER_MINUTE = env.integer("OPSWORKER_WEBHOOK_RATE_LIMIT_PER_MI
 RAW_PAYLOAD_RETENTION_DAYS = env.integer("OPSWORKER_RAW_PAYLOAD_RETENTION_DAYS", 14, minimum=1)
 # Directory of pre-loaded SNS signing certificates (air-gapped installs, tests); empty = fetch.
 SNS_CERT_DIR = env.string("OPSWORKER_SNS_CERT_DIR", "")
+# Any request body over this is refused by the ASGI layer before Django reads it.
+MAX_REQUEST_BYTES = env.integer("OPSWORKER_MAX_REQUEST_BYTES", 4 * WEBHOOK_MAX_BYTES, minimum=64 * 1024)
 # Django must not refuse a body before our own limit can answer 413 with a useful message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BYTES + 1024
 # The benchmark's baseline endpoint (one plain INSERT per alert); off unless benchmarking.

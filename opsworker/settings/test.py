@@ -17,10 +17,12 @@ ALLOWED_HOSTS = [".localhost", "localhost", "testserver"]
 LOG_FORMAT = "console"
 LOGGING["handlers"]["stderr"]["formatter"] = "console"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Served straight from static/ by WhiteNoise's finders; no collectstatic needed.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Never fetch SNS certificates from the network in tests (see tests/alerts/sns_certs/README.md).
 SNS_CERT_DIR = str(BASE_DIR / "tests" / "alerts" / "sns_certs")  # noqa: F405
+# Parallel test runs on one machine (several checkouts, or a developer beside CI) need their own
+# database: TEST_DATABASE_NAME=test_opsworker_mine make test.
+DATABASES["default"]["TEST"] = {"NAME": env.string("TEST_DATABASE_NAME", "test_opsworker")}  # noqa: F405

@@ -55,3 +55,22 @@ def in_schema():
     from django_tenants.utils import schema_context
 
     return lambda org_fixture: schema_context(org_fixture.schema)
+
+
+@pytest.fixture
+def make_rule(db):
+    """make_rule(org, name, conditions, action="investigate", **options) -> Rule (in that org's schema)."""
+    from django_tenants.utils import schema_context
+
+    from alerts.services.rules import rule_create
+
+    def make(org_fixture, name="investigate namespaced", conditions=None, action="investigate", **options):
+        if conditions is None:
+            conditions = [{"field": "namespace", "operator": "exists"}]
+        with schema_context(org_fixture.schema):
+            return rule_create(
+                data={"name": name, "conditions": conditions, "action": action, **options},
+                author="test@example.com",
+            )
+
+    return make

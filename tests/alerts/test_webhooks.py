@@ -28,7 +28,8 @@ def _signal_count(in_schema, org):
 # --- acceptance -------------------------------------------------------------------------------
 
 
-def test_webhook_alertmanager_accepts_and_stores(org, make_hook, in_schema):
+def test_webhook_alertmanager_accepts_and_stores(org, make_hook, make_rule, in_schema):
+    make_rule(org)
     hook = make_hook(org, "alertmanager")
     response = hook.post(CRASHLOOP)
     assert response.status_code == 202, response.content
@@ -101,7 +102,8 @@ def test_webhook_datadog_form_encoded(org, make_hook, in_schema):
 # --- idempotency ------------------------------------------------------------------------------
 
 
-def test_webhook_redelivery_creates_nothing_new(org, make_hook, in_schema):
+def test_webhook_redelivery_creates_nothing_new(org, make_hook, make_rule, in_schema):
+    make_rule(org)
     hook = make_hook(org, "alertmanager")
     first = hook.post(CRASHLOOP).json()
     second = hook.post(CRASHLOOP).json()
@@ -227,9 +229,81 @@ def test_webhook_413_oversized(org, make_hook, in_schema):
     assert _signal_count(in_schema, org) == 0
 
 
-def test_webhook_413_two_mib_string_with_default_limit(org, make_hook):
-    response = make_hook(org, "generic").post(b'{"alertname": "' + b"a" * (2 * 1024 * 1024) + b'"}')
+SOURCES = ["alertmanager", "grafana", "datadog", "cloudwatch", "generic"]
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_webhook_413_two_mib_string_with_default_limit(org, make_hook, in_schema, source):
+    response = make_hook(org, source).post(b'{"alertname": "' + b"a" * (2 * 1024 * 1024) + b'"}')
     assert response.status_code == 413
+    assert _signal_count(in_schema, org) == 0
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_webhook_400_fifty_thousand_deep_nesting_every_source(org, make_hook, in_schema, source):
+    response = make_hook(org, source).post(b'{"alerts": ' + b"[" * 50000 + b"]" * 50000 + b"}")
+    assert response.status_code == 400
+    assert "nesting" in response.json()["error"]
+    assert _signal_count(in_schema, org) == 0
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_webhook_400_truncated_json_every_source(org, make_hook, source):
+    response = make_hook(org, source).post(b'{"alerts": [{"labels": {"alertname": "x"')
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["error"]
+
+
+@pytest.mark.parametrize("source", ["alertmanager", "grafana", "datadog", "generic"])
+def test_webhook_html_and_script_stored_verbatim_and_escaped_on_page(
+    org, make_hook, in_schema, client_for, source
+):
+    hostile = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+    bodies = {
+        "alertmanager": {
+            "version": "4",
+            "status": "firing",
+            "alerts": [
+                {
+                    "status": "firing",
+                    "labels": {"alertname": hostile, "namespace": "shop"},
+                    "annotations": {"summary": hostile},
+                    "startsAt": "2026-11-27T00:00:00Z",
+                    "fingerprint": "abcdef0123456789",
+                }
+            ],
+        },
+        "grafana": {
+            "version": "1",
+            "status": "firing",
+            "alerts": [
+                {
+                    "status": "firing",
+                    "labels": {"alertname": hostile},
+                    "annotations": {"summary": hostile},
+                    "startsAt": "2026-11-27T00:00:00+02:00",
+                    "fingerprint": "0123456789abcdef",
+                }
+            ],
+        },
+        "datadog": {
+            "alert_id": "7",
+            "alert_title": hostile,
+            "alert_transition": "Triggered",
+            "id": "1",
+            "tags": "kube_namespace:shop",
+            "body": hostile,
+        },
+        "generic": {"alertname": hostile, "summary": hostile, "namespace": "shop"},
+    }
+    response = make_hook(org, source).post(bodies[source])
+    assert response.status_code == 202, response.content
+    with in_schema(org):
+        signal = Signal.objects.get()
+        assert hostile in signal.alertname + signal.summary
+    page = client_for(org.owner, org).get(f"/alerts/{signal.pk}/").content.decode()
+    assert "<script>alert(" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;" in page
 
 
 def test_webhook_415_wrong_content_type(org, make_hook):

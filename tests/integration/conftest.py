@@ -31,9 +31,8 @@ def clean_queues(settings):
     import django_rq
 
     def empty():
-        for name in settings.RQ_QUEUES:
-            queue = django_rq.get_queue(name)
-            queue.empty()
+        # Redis DB 15 belongs to the test suite alone: queues, rate limits, announce windows.
+        django_rq.get_connection("default").flushdb()
 
     empty()
     yield
@@ -64,3 +63,149 @@ def run_worker(committed):
         )
 
     return run
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_server_url(committed):
+    """A real uvicorn serving the ASGI app on the test database: yields 'http://127.0.0.1:PORT'."""
+    import time
+
+    import httpx
+    from django.db import connection
+
+    db = connection.settings_dict
+    port = _free_port()
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="opsworker.settings.test",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "opsworker.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ws",
+            "websockets-sansio",
+            "--lifespan",
+            "off",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError("uvicorn did not start:\n" + (process.stdout.read() if process.stdout else ""))
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+class RestartablePortal:
+    """A uvicorn serving the ASGI app on a fixed port that a test can kill and start again."""
+
+    def __init__(self, port: int, env: dict, log_path: Path) -> None:
+        self.port = port
+        self.env = env
+        self.log_path = log_path
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        import time
+
+        import httpx
+
+        log = open(self.log_path, "a")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "opsworker.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--ws",
+                "websockets-sansio",
+                "--lifespan",
+                "off",
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.process.kill()
+        raise RuntimeError("uvicorn did not start:\n" + self.log_path.read_text())
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, open long polls are cut mid-wait."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            self.process = None
+
+
+@pytest.fixture
+def restartable_portal(committed, tmp_path):
+    """Like live_server_url, but the test can kill() and start() the server on the same port."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="opsworker.settings.test",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    )
+    server = RestartablePortal(_free_port(), env, tmp_path / "uvicorn.log")
+    server.start()
+    yield server
+    server.stop()

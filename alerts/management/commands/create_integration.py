@@ -32,6 +32,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--allow-raw-delivery", action="store_true", help="cloudwatch: accept unsigned raw SNS"
         )
+        parser.add_argument(
+            "--rate-limit", type=int, help="requests per minute before 429 (default from settings)"
+        )
 
     def handle(self, *args, **options):
         organization = Organization.objects.filter(slug=options["org"]).exclude(schema_name="public").first()
@@ -48,6 +51,12 @@ class Command(BaseCommand):
                     allow_raw_delivery=options["allow_raw_delivery"],
                     created_by="manage.py",
                 )
+                if options["rate_limit"]:
+                    made.integration.rate_limit_per_minute = options["rate_limit"]
+                    made.integration.save(update_fields=["rate_limit_per_minute"])
+                if options["rate_limit"]:
+                    made.integration.rate_limit_per_minute = options["rate_limit"]
+                    made.integration.save(update_fields=["rate_limit_per_minute"])
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
         integration = made.integration
