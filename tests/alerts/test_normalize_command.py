@@ -8,16 +8,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "alerts" / "sources" / "fixtures"
 KEYS = {
-    "source", "fingerprint", "native_fingerprint", "status", "alertname", "severity", "severity_raw", "summary",
-    "description", "labels", "annotations", "cluster", "namespace", "pod", "container", "workload", "node",
-    "starts_at", "ends_at", "links",
+    "source",
+    "fingerprint",
+    "native_fingerprint",
+    "status",
+    "alertname",
+    "severity",
+    "severity_raw",
+    "summary",
+    "description",
+    "labels",
+    "annotations",
+    "cluster",
+    "namespace",
+    "pod",
+    "container",
+    "workload",
+    "node",
+    "starts_at",
+    "ends_at",
+    "links",
 }
 
 
 def _run(*args, stdin: bytes | None = None):
     return subprocess.run(
-        [sys.executable, "manage.py", "normalize_alert", *args], cwd=ROOT, input=stdin, capture_output=True,
-        timeout=60, env={"DJANGO_SETTINGS_MODULE": "opsworker.settings.test", "PATH": "/usr/bin:/bin"},
+        [sys.executable, "manage.py", "normalize_alert", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+        env={"DJANGO_SETTINGS_MODULE": "opsworker.settings.test", "PATH": "/usr/bin:/bin"},
     )
 
 
