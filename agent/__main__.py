@@ -63,6 +63,7 @@ def build_transport(config: Config) -> Any:
     return HttpTransport(
         portal_url=config.portal_url,
         token=config.cluster_token,
+        portal_host=config.portal_host,
         session=session,
         poll_wait_seconds=config.poll_wait_seconds,
         heartbeat_seconds=config.heartbeat_seconds,

@@ -6,6 +6,7 @@ Every problem is reported at once in one `ConfigError` so an operator fixes them
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,9 @@ class KubeSettings:
     request_timeout: float = 30.0
 
 
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?$")
+
+
 @dataclass(frozen=True)
 class SqsSettings:
     command_queue_url: str
@@ -50,6 +54,9 @@ class Config:
     transport: str
     portal_url: str | None
     cluster_token: str | None = field(repr=False)
+    # Host header to send instead of the URL's host: reach the portal by IP or an internal name while
+    # the portal routes by the organization's domain (e.g. demo.localhost in development).
+    portal_host: str | None
     poll_wait_seconds: int
     heartbeat_seconds: int
     concurrency: int
@@ -150,10 +157,16 @@ class _Reader:
         )
         if kube.kubeconfig and kube.api_url:
             self.problems.append(f"set only one of {PREFIX}KUBECONFIG and {PREFIX}KUBE_API_URL")
+        portal_host = self.raw("PORTAL_HOST")
+        if portal_host and not _HOST.match(portal_host):
+            self.problems.append(
+                f"{PREFIX}PORTAL_HOST must be a host name (optionally :port), got {portal_host!r}"
+            )
         config = Config(
             transport=transport,
             portal_url=portal_url,
             cluster_token=token,
+            portal_host=portal_host or None,
             poll_wait_seconds=self.integer("POLL_WAIT_SECONDS", 20, 1, 20 if transport == "sqs" else 120),
             heartbeat_seconds=self.integer("HEARTBEAT_SECONDS", 30, 5, 3600),
             concurrency=self.integer("CONCURRENCY", 4, 1, 32),

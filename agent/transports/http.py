@@ -59,6 +59,7 @@ class HttpTransport:
         portal_url: str,
         token: str,
         session: Session,
+        portal_host: str | None = None,
         poll_wait_seconds: int = 20,
         heartbeat_seconds: int = 30,
         backoff: Backoff | None = None,
@@ -78,7 +79,11 @@ class HttpTransport:
         self._inflight_lock = threading.Lock()
         self._client = client or httpx.Client(
             base_url=portal_url,
-            headers={"Authorization": f"Bearer {token}", "User-Agent": f"opsworker-agent/{__version__}"},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "User-Agent": f"opsworker-agent/{__version__}",
+                **({"Host": portal_host} if portal_host else {}),
+            },
             timeout=httpx.Timeout(30.0, connect=10.0),
             follow_redirects=False,  # a redirect could carry the bearer token elsewhere
         )

@@ -111,3 +111,14 @@ def test_config_kube_api_url_for_the_simulator() -> None:
     config = Config.from_env(BASE | {"OPSWORKER_KUBE_API_URL": "http://127.0.0.1:6443"})
 
     assert config.kube.api_url == "http://127.0.0.1:6443"
+
+
+def test_config_portal_host_overrides_host_header():
+    env = {
+        "OPSWORKER_PORTAL_URL": "http://127.0.0.1:8000",
+        "OPSWORKER_CLUSTER_TOKEN": "t" * 40,
+        "OPSWORKER_PORTAL_HOST": "demo.localhost:8000",
+    }
+    assert Config.from_env(env).portal_host == "demo.localhost:8000"
+    with pytest.raises(ConfigError, match="PORTAL_HOST must be a host name"):
+        Config.from_env({**env, "OPSWORKER_PORTAL_HOST": "evil.example/path"})
