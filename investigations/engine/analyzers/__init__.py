@@ -1,0 +1,1 @@
+"""Deterministic analyzers, one module per family of taxonomy categories (see analysis.py)."""

@@ -1,0 +1,109 @@
+"""Stage 5 and the result schema: root cause, recommendations, evidence, topology, timings, llm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from investigations.engine import kubectl
+from investigations.engine.analysis import Analysis
+from investigations.engine.context import Context
+from investigations.engine.evidence import Ref
+from investigations.engine.kubectl import Recommendation
+
+
+def build_result(
+    ctx: Context, analysis: Analysis, *, timings: dict[str, float], llm: dict | None = None
+) -> dict[str, Any]:
+    best = analysis.best
+    if best is None:
+        cause = _unknown(ctx, analysis)
+        recommendations = _diagnostics(ctx)
+    else:
+        cause = {
+            "category": best.category,
+            "resource": best.resource.as_dict(),
+            "contributing": [c.as_dict() for c in best.contributing],
+            "summary": best.summary,
+            "explanation": best.explanation,
+            "confidence": round(best.confidence, 2),
+            "analyzer": best.analyzer,
+            "source": "analyzers",
+            "evidence": best.evidence,
+        }
+        recommendations = [r for r in best.recommendations if isinstance(r, Recommendation)] or _diagnostics(
+            ctx
+        )
+    alternatives = [
+        {
+            "category": f.category,
+            "resource": f.resource.as_dict(),
+            "confidence": round(f.confidence, 2),
+            "summary": f.summary,
+            "analyzer": f.analyzer,
+        }
+        for f in analysis.findings[1:4]
+        if best is None or f is not best
+    ]
+    return {
+        "root_cause": cause,
+        "alternatives": alternatives,
+        "recommendations": [r.as_dict() for r in _dedupe(recommendations)],
+        "evidence": [item.as_dict() for item in ctx.evidence.items],
+        "topology": ctx.topology.as_dict(),
+        "target": ctx.target.as_dict(),
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "llm": llm or {"provider": "builtin", "model": "", "tokens": 0, "cost": 0.0},
+        "analyzer_errors": analysis.errors,
+    }
+
+
+def _unknown(ctx: Context, analysis: Analysis) -> dict[str, Any]:
+    target = ctx.target
+    where = f"{target.kind} {target.namespace}/{target.name}" if target.known else "the alert's resource"
+    weak = [f"{f.category} ({f.confidence:.0%}: {f.summary})" for f in analysis.findings[:3]]
+    checked = ", ".join(analysis.checked)
+    explanation = (
+        f"The evidence collected around {where} does not support a conclusion. Checked: {checked}. "
+        + (
+            f"Weak candidates, not trusted: {'; '.join(weak)}. "
+            if weak
+            else "No analyzer found a supported cause. "
+        )
+        + "What would settle it: node-level logs (kubelet, kernel) and the container runtime's view of the "
+        "restarts, or application logs from before the failure."
+    )
+    resource = Ref(target.kind, "" if target.kind == "Node" else target.namespace, target.name)
+    return {
+        "category": "unknown",
+        "resource": resource.as_dict(),
+        "contributing": [],
+        "summary": f"cannot determine the root cause of the alert on {where} from the available evidence",
+        "explanation": explanation,
+        "confidence": round(analysis.findings[0].confidence, 2) if analysis.findings else 0.0,
+        "analyzer": "",
+        "source": "analyzers",
+        "evidence": [],
+    }
+
+
+def _diagnostics(ctx: Context) -> list[Recommendation]:
+    target = ctx.target
+    if not target.known:
+        return []
+    ref = Ref(target.kind, "" if target.kind == "Node" else target.namespace, target.name)
+    commands = [kubectl.describe(ref), kubectl.events(ref)]
+    if target.kind == "Pod":
+        commands.append(kubectl.logs(ref, target.container, previous=True))
+    return [
+        Recommendation("Gather more evidence", "immediate", "The cause is not established yet.", commands)
+    ]
+
+
+def _dedupe(recommendations: list[Recommendation]) -> list[Recommendation]:
+    seen, result = set(), []
+    for item in recommendations:
+        key = (item.title, tuple(item.commands))
+        if key not in seen:
+            seen.add(key)
+            result.append(item)
+    return result
