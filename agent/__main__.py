@@ -10,7 +10,7 @@ from typing import Any
 
 from agent import __version__
 from agent.config import Config, ConfigError
-from agent.transports.base import EXIT_CONFIG
+from agent.transports.base import EXIT_CONFIG, Stopping
 
 logger = logging.getLogger("agent")
 
@@ -91,9 +91,15 @@ def main() -> int:
         logger.error("agent.kubernetes.config_failed", extra={"reason": f"{type(exc).__name__}: {exc}"})
         return EXIT_CONFIG
 
+    stopping = False
+
     def _stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
         logger.info("agent.stopping", extra={"signal": signum})
         transport.stop()
+        if not stopping:
+            stopping = True
+            raise Stopping  # interrupts a blocking long poll; the transport exits cleanly
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

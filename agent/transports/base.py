@@ -31,6 +31,10 @@ EXIT_PROTOCOL = 2
 MAX_COMMANDS_PER_MESSAGE = 100
 
 
+class Stopping(Exception):
+    """Raised from the SIGTERM handler to interrupt a blocking poll, so a stop is prompt."""
+
+
 class VersionMismatch(Exception):
     """The portal and the agent share no protocol version: retrying cannot help."""
 

@@ -29,6 +29,7 @@ from agent.transports.base import (
     Backoff,
     Outbox,
     Session,
+    Stopping,
     VersionMismatch,
     commands_from,
 )
@@ -98,6 +99,8 @@ class HttpTransport:
         sender.start()
         try:
             return self._run()
+        except Stopping:
+            return EXIT_OK
         finally:
             self._stop.set()
             self.session.shutdown()

@@ -14,7 +14,15 @@ import time
 from typing import Any
 
 from agent.protocol import ProtocolError, Result, dumps, results_message, versions_overlap
-from agent.transports.base import EXIT_OK, EXIT_PROTOCOL, Backoff, Session, VersionMismatch, commands_from
+from agent.transports.base import (
+    EXIT_OK,
+    EXIT_PROTOCOL,
+    Backoff,
+    Session,
+    Stopping,
+    VersionMismatch,
+    commands_from,
+)
 
 logger = logging.getLogger("agent.transport.sqs")
 
@@ -59,6 +67,8 @@ class SqsTransport:
                 except VersionMismatch as exc:
                     logger.error("agent.protocol.unsupported", extra={"reason": str(exc)})
                     return EXIT_PROTOCOL
+                except Stopping:
+                    return EXIT_OK
                 except (BotoCoreError, ClientError) as exc:
                     self.connected.clear()
                     delay = self.backoff.next_delay()
