@@ -25,10 +25,45 @@ class OrgFixture:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """Always create the test database.
+
+    pytest-django sets up only the databases that collected tests declare with the `django_db`
+    marker; a run of integration tests that use committed data (`committed`, no marker) would
+    otherwise read and write the development database.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=request.config.option.verbose,
+            interactive=False,
+            aliases={"default"},
+            keepdb=django_db_keepdb and not django_db_createdb,
+        )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=request.config.option.verbose)
+
+
+@pytest.fixture(scope="session")
 def _orgs(django_db_setup, django_db_blocker):
     """Create (committed, once per session) the public host and two organizations with owners."""
+    from django.db import connection
+
     from tenants.services import organization_setup, public_tenant_ensure
 
+    name = connection.settings_dict["NAME"]
+    if not name.startswith("test_"):
+        pytest.exit(f"refusing to create test organizations in database {name!r}: it is not a test database")
     with django_db_blocker.unblock():
         public_tenant_ensure(domain="localhost")
         made = {}
