@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from investigations.engine import kubectl
@@ -48,13 +49,24 @@ def build_result(
         "root_cause": cause,
         "alternatives": alternatives,
         "recommendations": [r.as_dict() for r in _dedupe(recommendations)],
-        "evidence": [item.as_dict() for item in ctx.evidence.items],
+        "evidence": _cited_evidence(ctx, best),
         "topology": ctx.topology.as_dict(),
         "target": ctx.target.as_dict(),
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "llm": llm or {"provider": "builtin", "model": "", "tokens": 0, "cost": 0.0},
         "analyzer_errors": analysis.errors,
     }
+
+
+def _cited_evidence(ctx: Context, best) -> list[dict[str, Any]]:
+    """The evidence the conclusion cites (losing analyzers' citations are not the result's evidence).
+
+    Ids keep their numbers, so "[E7]" in the explanation still points at its item.
+    """
+    if best is None:
+        return [item.as_dict() for item in ctx.evidence.items]
+    cited = set(best.evidence) | set(re.findall(r"\[(E\d+)\]", best.explanation))
+    return [item.as_dict() for item in ctx.evidence.items if item.id in cited]
 
 
 def _unknown(ctx: Context, analysis: Analysis) -> dict[str, Any]:
