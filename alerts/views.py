@@ -1,4 +1,4 @@
-"""Alert pages: the alerts list and detail, rules, and the integrations (alert sources) pages."""
+"""Alert pages: the alerts list and detail, and the integrations (alert sources) pages (rules: rule_views)."""
 
 from __future__ import annotations
 
@@ -87,6 +87,10 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         severities=[*Severity.choices, ("none", "None")],
         sources=Source.choices,
     )
+    from investigations.demo import demo_enabled, demo_scenarios
+
+    if demo_enabled(request.tenant):
+        context["demo_scenarios"] = demo_scenarios()
     return render(request, "alerts/alert_list.html", context)
 
 
@@ -175,11 +179,6 @@ def _raw_display(body: str) -> dict[str, Any]:
         "folded": len(text) > RAW_FOLD_BYTES,
         "cut": len(cut),
     }
-
-
-@require(Capability.VIEW)
-def rule_list(request):
-    return render(request, "alerts/rule_list.html", {"section": "rules"})
 
 
 # --- integrations -----------------------------------------------------------------------------

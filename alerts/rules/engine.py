@@ -14,6 +14,7 @@ from typing import Any
 from alerts.rules.conditions import Condition, Predicate, compile_condition, parse_condition
 
 ACTIONS = ("investigate", "record", "suppress")
+DEFAULT_DEDUP_WINDOW_MINUTES = 30
 MATCH_ALL = "all"
 MATCH_ANY = "any"
 
@@ -142,7 +143,9 @@ def rule_spec_from_dict(
     conditions = tuple(
         parse_condition(c, f"{where} ({name}), condition {i + 1}") for i, c in enumerate(raw_conditions)
     )
-    dedup = data.get("dedup_window_minutes") or 0
+    # Absent means the product default (the model's and the editor's), not "no dedup window".
+    dedup = data.get("dedup_window_minutes")
+    dedup = DEFAULT_DEDUP_WINDOW_MINUTES if dedup in (None, "") else dedup
     cap = data.get("max_investigations_per_hour")
     try:
         dedup = int(dedup)
