@@ -15,3 +15,36 @@ def pipeline_check_report(schema_name: str, check_id: int, queue: str) -> dict:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     check = pipeline_check_record(check_id=check_id, queue=queue, worker=worker)
     return {"schema": schema_name, "check": check.pk if check else None, "queue": queue}
+
+
+@tenant_job
+def run_investigation(schema_name: str, investigation_id: int) -> dict:
+    """Run one investigation through the cluster's agent (idempotent: a running one is skipped)."""
+    from investigations.runner import run_investigation_now
+
+    investigation = run_investigation_now(investigation_id)
+    if investigation is None:
+        return {"investigation": investigation_id, "skipped": "not pending"}
+    return {"investigation": investigation.pk, "status": investigation.status}
+
+
+@tenant_job
+def sweep_investigations_in(schema_name: str) -> dict:
+    from investigations.services import investigations_sweep
+
+    return investigations_sweep()
+
+
+def sweep_investigations_everywhere() -> int:
+    """Scheduler entry point: one sweep job per active organization."""
+    from tenants.jobs import enqueue_in_tenant
+    from tenants.models import Organization
+
+    schemas = list(
+        Organization.objects.filter(is_active=True)
+        .exclude(schema_name="public")
+        .values_list("schema_name", flat=True)
+    )
+    for schema in schemas:
+        enqueue_in_tenant("default", sweep_investigations_in, schema)
+    return len(schemas)

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from investigations.forms import ClusterCreateForm
+from investigations.gateway import selectors as cluster_selectors
+from investigations.gateway import services as cluster_services
+from investigations.models import agent_heartbeat_seconds, agent_offline_after_seconds
 from investigations.selectors import pipeline_checks_recent
 from investigations.services import pipeline_check_start
+from tenants.links import host_url
 from tenants.permissions import require
 from tenants.roles import Capability
-
-
-@require(Capability.VIEW)
-def investigation_list(request):
-    return render(request, "investigations/investigation_list.html", {"section": "investigations"})
-
-
-@require(Capability.VIEW)
-def cluster_list(request):
-    return render(request, "investigations/cluster_list.html", {"section": "clusters"})
 
 
 @require(Capability.VIEW)
@@ -41,3 +39,115 @@ def pipeline_check_create(request):
         return render(request, "investigations/partials/_pipeline_check.html", {"check": check})
     messages.info(request, "Pipeline check started: results appear below as each worker reports.")
     return redirect("settings")
+
+
+# --- clusters ---------------------------------------------------------------------------------
+
+
+def _cluster_rows() -> list[dict]:
+    now = timezone.now()
+    return [{"cluster": c, "status": c.status_at(now)} for c in cluster_selectors.clusters_list()]
+
+
+def _clusters_context() -> dict:
+    return {
+        "section": "clusters",
+        "rows": _cluster_rows(),
+        "offline_after": int(agent_offline_after_seconds()),
+        "heartbeat_seconds": agent_heartbeat_seconds(),
+    }
+
+
+@require(Capability.VIEW)
+@require_safe
+def cluster_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "investigations/cluster_list.html", _clusters_context())
+
+
+@require(Capability.VIEW)
+@require_safe
+def cluster_table(request: HttpRequest) -> HttpResponse:
+    """The list's table alone (htmx refresh every few seconds: status is computed on read)."""
+    return render(request, "investigations/clusters/partials/_cluster_table.html", _clusters_context())
+
+
+@require(Capability.VIEW)
+@require_safe
+def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    cluster = cluster_selectors.cluster_get(pk)
+    context = {
+        "section": "clusters",
+        "cluster": cluster,
+        "status": cluster.status,
+        "commands": cluster_selectors.commands_recent(cluster),
+        "limits": (cluster.capabilities or {}).get("limits") or {},
+    }
+    return render(request, "investigations/clusters/detail.html", context)
+
+
+def _portal_url(request: HttpRequest) -> str:
+    domain = request.tenant.primary_domain or request.get_host().split(":")[0]
+    return host_url(domain)
+
+
+def _token_page(
+    request: HttpRequest, made: cluster_services.NewClusterToken, *, rotated: bool
+) -> HttpResponse:
+    """The one page that shows a cluster token (only its digest is stored)."""
+    context = {
+        "section": "clusters",
+        "cluster": made.cluster,
+        "token": made.token,
+        "portal_url": _portal_url(request),
+        "rotated": rotated,
+    }
+    response = render(request, "investigations/clusters/token.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require(Capability.CONFIGURE)
+@require_http_methods(["GET", "POST"])
+def cluster_create_view(request: HttpRequest) -> HttpResponse:
+    form = ClusterCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = cluster_services.cluster_create(
+                name=form.cleaned_data["name"],
+                transport=form.cleaned_data["transport"],
+                sqs_command_queue_url=form.cleaned_data["sqs_command_queue_url"],
+                sqs_result_queue_url=form.cleaned_data["sqs_result_queue_url"],
+                sqs_region=form.cleaned_data["sqs_region"],
+                created_by=request.user.email,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _token_page(request, made, rotated=False)
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "investigations/clusters/create.html", {"section": "clusters", "form": form}, status=status
+    )
+
+
+@require(Capability.CONFIGURE)
+@require_http_methods(["GET", "POST"])
+def cluster_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+    cluster = cluster_selectors.cluster_get(pk)
+    if request.method == "POST":
+        return _token_page(request, cluster_services.cluster_rotate_token(cluster=cluster), rotated=True)
+    context = {"section": "clusters", "cluster": cluster, "action": "rotate"}
+    return render(request, "investigations/clusters/confirm.html", context)
+
+
+@require(Capability.CONFIGURE)
+@require_http_methods(["GET", "POST"])
+def cluster_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    cluster = cluster_selectors.cluster_get(pk)
+    if request.method == "POST":
+        name = cluster.name
+        cluster_services.cluster_delete(cluster=cluster)
+        messages.success(request, f"Cluster {name} removed. Its agent is now refused (404).")
+        return redirect("investigations:clusters")
+    context = {"section": "clusters", "cluster": cluster, "action": "delete"}
+    return render(request, "investigations/clusters/confirm.html", context)

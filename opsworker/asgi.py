@@ -12,13 +12,16 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from investigations.gateway.longpoll import AgentLongPollMiddleware  # noqa: E402
 from opsworker.body_limit import BodyLimitMiddleware  # noqa: E402
 from opsworker.websocket_urls import websocket_urlpatterns  # noqa: E402
 from tenants.websocket import TenantWebsocketMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": BodyLimitMiddleware(django_asgi_app, settings.MAX_REQUEST_BYTES),
+        # Agents' long polls are answered in front of Django's sync middleware, so an idle agent
+        # costs a coroutine, not a thread (docs/performance.md, "Agent gateway").
+        "http": BodyLimitMiddleware(AgentLongPollMiddleware(django_asgi_app), settings.MAX_REQUEST_BYTES),
         # Users and sessions live in the public schema, so Channels' own session and auth
         # middleware look them up correctly; the tenant comes from the Host header.
         "websocket": AllowedHostsOriginValidator(

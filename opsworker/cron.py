@@ -3,6 +3,7 @@
 from rq import cron
 
 from alerts.tasks import raw_payloads_prune_everywhere
+from investigations.tasks import sweep_investigations_everywhere
 from opsworker.scheduler_heartbeat import beat
 
 # Record that the scheduler is alive.
@@ -10,4 +11,8 @@ cron.register(beat, queue_name="default", interval=60, name="scheduler-heartbeat
 # Raw webhook bodies older than OPSWORKER_RAW_PAYLOAD_RETENTION_DAYS, every hour.
 cron.register(
     raw_payloads_prune_everywhere, queue_name="default", cron="17 * * * *", name="raw-payload-retention"
+)
+# Pending investigations whose job was lost (e.g. Redis was down at commit) and dead workers' runs.
+cron.register(
+    sweep_investigations_everywhere, queue_name="default", interval=60, name="investigation-sweeper"
 )

@@ -105,10 +105,14 @@ class Executor:
         return str(body.get("gitVersion", "unknown")) if isinstance(body, dict) else "unknown"
 
     def metrics_available(self) -> bool:
-        """Whether metrics.k8s.io is served (cached for a few minutes)."""
+        """Whether metrics.k8s.io is served.
+
+        A "yes" is cached for a few minutes; a "no" is not cached, because metrics-server can be
+        installed (or become ready) at any time and one discovery request is cheap.
+        """
         now = time.monotonic()
-        if now - self._metrics_checked_at < _METRICS_CACHE_SECONDS:
-            return self._metrics_available
+        if self._metrics_available and now - self._metrics_checked_at < _METRICS_CACHE_SECONDS:
+            return True
         try:
             self.kube.json(
                 _CUSTOM, "get_api_resources", METRICS_GROUP, METRICS_VERSION, timeout=self.request_timeout

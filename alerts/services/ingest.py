@@ -28,6 +28,7 @@ from alerts.rules.loader import current_rule_set
 from alerts.services.announce import announce_soon
 from alerts.sources.base import STATUS_FIRING, STATUS_RESOLVED, NormalizedAlert
 from investigations.models import Investigation
+from investigations.services import investigation_enqueue
 from tenants.jobs import current_schema
 
 logger = logging.getLogger(__name__)
@@ -314,6 +315,7 @@ class _Batch:
         )
         for signal, investigation in zip(starting, investigations, strict=True):
             signal.investigation = investigation
+            investigation_enqueue(investigation)
         for signal in to_investigate:
             if id(signal) in attach:
                 signal.investigation_id = attach[id(signal)]

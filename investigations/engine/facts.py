@@ -145,7 +145,7 @@ def rollout_changes(view: ClusterView, workload: dict) -> list[Change]:
                     "deployment.kubernetes.io/revision", 0
                 )
             )
-        except ValueError:
+        except (TypeError, ValueError):
             return 0
 
     replica_sets.sort(key=revision, reverse=True)
@@ -192,7 +192,7 @@ def template_diff(old: dict, new: dict) -> list[str]:
                     out.append(f"container {name} resources.{section}.{key}: {b.get(key)} → {a.get(key)}")
         b_env = {e.get("name"): e.get("value", e.get("valueFrom")) for e in before.get("env") or []}
         a_env = {e.get("name"): e.get("value", e.get("valueFrom")) for e in container.get("env") or []}
-        for key in sorted(set(a_env) | set(b_env)):
+        for key in sorted(set(a_env) | set(b_env), key=str):
             if a_env.get(key) != b_env.get(key):
                 out.append(f"container {name} env {key}: {b_env.get(key)} → {a_env.get(key)}")
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):

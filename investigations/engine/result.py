@@ -18,7 +18,7 @@ def build_result(
     best = analysis.best
     if best is None:
         cause = _unknown(ctx, analysis)
-        recommendations = _diagnostics(ctx)
+        recommendations = _diagnostics(ctx, unknown=True)
     else:
         cause = {
             "category": best.category,
@@ -84,6 +84,11 @@ def _unknown(ctx: Context, analysis: Analysis) -> dict[str, Any]:
         + "What would settle it: node-level logs (kubelet, kernel) and the container runtime's view of the "
         "restarts, or application logs from before the failure."
     )
+    from investigations.engine.analyzers.platform import unknown_notes
+
+    notes = unknown_notes(ctx)
+    if notes:
+        explanation += " " + notes
     resource = Ref(target.kind, "" if target.kind == "Node" else target.namespace, target.name)
     return {
         "category": "unknown",
@@ -98,16 +103,22 @@ def _unknown(ctx: Context, analysis: Analysis) -> dict[str, Any]:
     }
 
 
-def _diagnostics(ctx: Context) -> list[Recommendation]:
+def _diagnostics(ctx: Context, *, unknown: bool = False) -> list[Recommendation]:
     target = ctx.target
     if not target.known:
         return []
+    extra: list[Recommendation] = []
+    if unknown:
+        from investigations.engine.analyzers.platform import unknown_recommendations
+
+        extra = list(unknown_recommendations(ctx) or [])
     ref = Ref(target.kind, "" if target.kind == "Node" else target.namespace, target.name)
     commands = [kubectl.describe(ref), kubectl.events(ref)]
     if target.kind == "Pod":
         commands.append(kubectl.logs(ref, target.container, previous=True))
     return [
-        Recommendation("Gather more evidence", "immediate", "The cause is not established yet.", commands)
+        *extra,
+        Recommendation("Gather more evidence", "immediate", "The cause is not established yet.", commands),
     ]
 
 

@@ -19,6 +19,8 @@ PYTHON = sys.executable
 
 
 def processes(host: str, port: str) -> list[tuple[str, list[str]]]:
+    from opsworker.devtools import demo_cluster
+
     return [
         (
             "web",
@@ -51,6 +53,8 @@ def processes(host: str, port: str) -> list[tuple[str, list[str]]]:
             ],
         ),
         ("scheduler", [PYTHON, "manage.py", "rqcron", "opsworker.cron"]),
+        # The demo organization's simulated cluster and its real agent.
+        *demo_cluster.processes(),
     ]
 
 
@@ -65,6 +69,12 @@ def main() -> int:
     port = os.environ.get("OPSWORKER_PORT", "8000")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env.setdefault("DJANGO_SETTINGS_MODULE", "opsworker.settings.dev")
+    # "Fire a sample incident" on the demo's Alerts page reaches the simulator and our own webhook.
+    env.setdefault(
+        "OPSWORKER_DEMO_SIMULATOR_URL", f"http://127.0.0.1:{env.get('OPSWORKER_DEMO_SIMULATOR_PORT', '8001')}"
+    )
+    env.setdefault("OPSWORKER_DEMO_PORTAL_URL_INTERNAL", f"http://127.0.0.1:{port}")
+    env.setdefault("OPSWORKER_DEMO_PORTAL_HOST", f"demo.localhost:{port}")
     running: dict[str, subprocess.Popen] = {}
     for name, command in processes(host, port):
         # The web process gets a bounded connection pool; forking workers must not share one.

@@ -224,5 +224,29 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BYTES + 1024
 # The benchmark's baseline endpoint (one plain INSERT per alert); off unless benchmarking.
 BENCH_BASELINE_ENDPOINT = env.boolean("OPSWORKER_BENCH_BASELINE_ENDPOINT", False)
 
+# --- Cluster agents -------------------------------------------------------------------------
+AGENT_HEARTBEAT_SECONDS = env.integer("OPSWORKER_AGENT_HEARTBEAT_SECONDS", 30, minimum=1)
+# A cluster is "disconnected" after this many missed heartbeats.
+AGENT_MISSED_HEARTBEATS = env.integer("OPSWORKER_AGENT_MISSED_HEARTBEATS", 3, minimum=1)
+AGENT_POLL_WAIT_SECONDS = env.integer("OPSWORKER_AGENT_POLL_WAIT_SECONDS", 20, minimum=1)
+AGENT_POLL_RECHECK_SECONDS = env.integer("OPSWORKER_AGENT_POLL_RECHECK_SECONDS", 10, minimum=1)
+# A delivered but unanswered command is delivered again after this lease (an agent restart loses nothing).
+AGENT_COMMAND_LEASE_SECONDS = env.integer("OPSWORKER_AGENT_COMMAND_LEASE_SECONDS", 30, minimum=0)
+AGENT_COMMANDS_PER_POLL = env.integer("OPSWORKER_AGENT_COMMANDS_PER_POLL", 20, minimum=1)
+AGENT_MAX_BODY_BYTES = env.integer("OPSWORKER_AGENT_MAX_BODY_BYTES", MAX_REQUEST_BYTES, minimum=65536)
+AGENT_SQS_ENDPOINT_URL = env.string("OPSWORKER_AGENT_SQS_ENDPOINT_URL", "")
+
+# --- Investigations ---------------------------------------------------------------------------
+# Overall deadline of one investigation, and the longest wait for one batch of agent reads.
+INVESTIGATION_DEADLINE_SECONDS = env.integer("OPSWORKER_INVESTIGATION_DEADLINE_SECONDS", 120, minimum=10)
+INVESTIGATION_STEP_WAIT_SECONDS = env.integer("OPSWORKER_INVESTIGATION_STEP_WAIT_SECONDS", 20, minimum=1)
+
+# --- Demo (make run only) -----------------------------------------------------------------------
+# Where the demo's cluster simulator listens; empty disables "Fire a sample incident".
+DEMO_SIMULATOR_URL = env.string("OPSWORKER_DEMO_SIMULATOR_URL", "")
+# How the demo job reaches this portal's webhook (by IP, with the demo host name in the Host header).
+DEMO_PORTAL_URL = env.string("OPSWORKER_DEMO_PORTAL_URL_INTERNAL", "http://127.0.0.1:8000")
+DEMO_PORTAL_HOST = env.string("OPSWORKER_DEMO_PORTAL_HOST", "demo.localhost:8000")
+
 # --- Product limits and behaviour -------------------------------------------------------------
 READYZ_TIMEOUT_SECONDS = env.integer("OPSWORKER_READYZ_TIMEOUT_SECONDS", 2, minimum=1)

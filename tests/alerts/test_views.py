@@ -277,8 +277,8 @@ def test_alert_detail_lists_its_investigations_and_decision(org, client_for, in_
         )
     body = client_for(org.owner, org).get(f"/alerts/{signal_id}/").content.decode()
     assert (
-        f'<a href="/investigations/">Investigation #{investigation.pk}</a> <span class="badge">Running</span>'
-        in body
+        f'<a href="/investigations/{investigation.pk}/">Investigation #{investigation.pk}</a> '
+        '<span class="badge">Running</span>' in body
     )
     assert '<span class="badge danger">Investigate</span>' in body
     assert "rule &lt;Prod&gt; matched" in body

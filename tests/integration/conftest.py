@@ -132,7 +132,8 @@ def live_server_url(committed):
 class RestartablePortal:
     """A uvicorn serving the ASGI app on a fixed port that a test can kill and start again."""
 
-    def __init__(self, port: int, env: dict, log_path: Path) -> None:
+    def __init__(self, port: int, env: dict, log_path: Path, app: str = "opsworker.asgi:application") -> None:
+        self.app = app
         self.port = port
         self.env = env
         self.log_path = log_path
@@ -194,9 +195,12 @@ class RestartablePortal:
             self.process = None
 
 
-@pytest.fixture
-def restartable_portal(committed, tmp_path):
-    """Like live_server_url, but the test can kill() and start() the server on the same port."""
+@pytest.fixture(params=["opsworker.asgi:application", "investigations.gateway.asgi:application"])
+def restartable_portal(committed, tmp_path, request):
+    """Like live_server_url, but the test can kill() and start() the server on the same port.
+
+    Parametrized over the portal's ASGI app as wired today and the same app with the agents'
+    long poll served in front of Django (investigations/gateway/longpoll.py)."""
     from django.db import connection
 
     db = connection.settings_dict
@@ -205,7 +209,7 @@ def restartable_portal(committed, tmp_path):
         DJANGO_SETTINGS_MODULE="opsworker.settings.test",
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
     )
-    server = RestartablePortal(_free_port(), env, tmp_path / "uvicorn.log")
+    server = RestartablePortal(_free_port(), env, tmp_path / "uvicorn.log", app=request.param)
     server.start()
     yield server
     server.stop()

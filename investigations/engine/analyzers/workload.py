@@ -616,6 +616,37 @@ def _secret_producers(
                 f"[{evidence[-1]}]."
             )
             contributing.append(Contributing(ref, _short(detail.strip("; "), 300)))
+    if not parts:
+        parts = _secret_producer_events(ctx, namespace, name, evidence, contributing)
+    return parts
+
+
+def _secret_producer_events(
+    ctx: Context, namespace: str, name: str, evidence: list[str], contributing: list[Contributing]
+) -> list[str]:
+    """The producer from core Events alone: the agent cannot read custom resources (an ExternalSecret
+    is not on its allow-list), but the controller's Warning events about it are ordinary Events."""
+    parts = []
+    seen = set()
+    for event in ctx.view.events_in(namespace):
+        involved = event.get("involvedObject") or event.get("regarding") or {}
+        kind = involved.get("kind") or ""
+        if "secret" not in kind.lower() or kind == "Secret" or event.get("type") != "Warning":
+            continue
+        if involved.get("name") != name and name not in (event.get("message") or ""):
+            continue
+        key = (kind, involved.get("name"))
+        if key in seen:
+            continue
+        seen.add(key)
+        producer = Ref(kind, namespace, involved.get("name") or name)
+        detail = f"{event.get('reason')} x{_count(event)}: {event.get('message')}"
+        evidence.append(ctx.cite("event", producer, f"{kind} {producer.name}: {detail}"))
+        parts.append(
+            f"The Secret should be created by {kind} {producer.name}, whose controller reports "
+            f"{_short(detail, 500)} [{evidence[-1]}]."
+        )
+        contributing.append(Contributing(producer, _short(detail, 300)))
     return parts
 
 

@@ -1,0 +1,226 @@
+"""Reading the cluster through the agent, in a few batched rounds (one agent round trip each).
+
+    round 1  every allow-listed kind in the target's namespace + cluster-scoped kinds + metrics
+    round 2  the same for other namespaces the first round points at (ExternalName Services,
+             `<svc>.<namespace>.svc` hosts in env, ConfigMaps and Ingresses)
+    round 3  current and previous logs of the in-scope containers that fail or restarted
+
+Batching keeps an investigation to three agent round trips whatever the namespace holds. A kind the
+agent refuses or the cluster lacks (no metrics API) is a recorded gap, not a failure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from investigations.engine.evidence import ClusterView, Ref
+from investigations.engine.facts import container_states
+
+NAMESPACED_KINDS = (
+    "Pod",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "Service",
+    "Endpoints",
+    "EndpointSlice",
+    "Ingress",
+    "ConfigMap",
+    "PersistentVolumeClaim",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "Event",
+)
+CLUSTER_KINDS = ("Node", "PersistentVolume", "StorageClass", "Namespace", "ClusterRole", "ClusterRoleBinding")
+METRIC_KINDS = ("PodMetrics",)
+LOG_TAIL_LINES = 300
+MAX_LOG_CONTAINERS = 24
+MAX_EXTRA_NAMESPACES = 4
+_SVC_HOST = re.compile(r"\b([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc\b")
+
+
+@dataclasses.dataclass
+class Ask:
+    """One read the engine wants; mirrors the gateway's CommandSpec without importing it."""
+
+    op: str
+    kind: str
+    namespace: str | None = None
+    name: str | None = None
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def describe(self) -> str:
+        where = f" -n {self.namespace}" if self.namespace else ""
+        extra = " ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.op} {self.kind}{' ' + self.name if self.name else ''}{where} {extra}".strip()
+
+
+@dataclasses.dataclass
+class Answer:
+    ask: Ask
+    ok: bool
+    data: Any = None
+    error: str = ""
+    truncated: bool = False
+    redactions: int = 0
+
+
+Reader = Callable[[list[Ask]], list[Answer]]
+
+
+@dataclasses.dataclass
+class RoundReport:
+    """What one round asked and got: recorded as (part of) an investigation step."""
+
+    name: str
+    asked: list[str] = dataclasses.field(default_factory=list)
+    objects: int = 0
+    gaps: list[str] = dataclasses.field(default_factory=list)
+    truncated: list[str] = dataclasses.field(default_factory=list)
+    redactions: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class Collector:
+    """Accumulates what the rounds read and builds the ClusterView analyzers use."""
+
+    def __init__(self, read: Reader, *, now=None):
+        self.read = read
+        self.objects: list[dict] = []
+        self.logs: dict[tuple[str, str, str], str] = {}
+        self.previous_logs: dict[tuple[str, str, str], str] = {}
+        self.namespaces_read: set[str] = set()
+        self.metrics_available = False
+        self.now = now
+        self.reports: list[RoundReport] = []
+
+    def view(self) -> ClusterView:
+        return ClusterView(
+            self.objects,
+            logs=self.logs,
+            previous_logs=self.previous_logs,
+            now=self.now,
+            metrics_available=self.metrics_available,
+        )
+
+    def _run(self, name: str, asks: list[Ask]) -> list[Answer]:
+        started = time.perf_counter()
+        answers = self.read(asks) if asks else []
+        report = RoundReport(name, [a.describe() for a in asks])
+        for answer in answers:
+            report.redactions += answer.redactions
+            if answer.truncated:
+                report.truncated.append(answer.ask.describe())
+            if not answer.ok:
+                report.gaps.append(f"{answer.ask.describe()}: {answer.error}")
+        report.seconds = time.perf_counter() - started
+        self.reports.append(report)
+        return answers
+
+    def _take_lists(self, answers: Iterable[Answer], report: RoundReport) -> None:
+        for answer in answers:
+            if not answer.ok or answer.ask.op != "list":
+                continue
+            items = (answer.data or {}).get("items") if isinstance(answer.data, dict) else None
+            for item in items or []:
+                if isinstance(item, dict):
+                    item.setdefault("kind", answer.ask.kind)
+                    self.objects.append(item)
+                    report.objects += 1
+            if answer.ask.kind in METRIC_KINDS and items is not None:
+                self.metrics_available = True
+
+    # -- rounds ----------------------------------------------------------------------------------
+
+    def namespace_round(self, namespace: str, *, cluster_scoped: bool, name: str = "topology") -> RoundReport:
+        asks = [Ask("list", kind, namespace) for kind in NAMESPACED_KINDS + METRIC_KINDS]
+        if cluster_scoped:
+            asks += [Ask("list", kind) for kind in CLUSTER_KINDS]
+        answers = self._run(name, asks)
+        self._take_lists(answers, self.reports[-1])
+        self.namespaces_read.add(namespace)
+        return self.reports[-1]
+
+    def node_pods_round(self, node: str) -> RoundReport:
+        """For a Node target: the pods scheduled on it, in every namespace."""
+        answers = self._run(
+            "pods on the node", [Ask("list", "Pod", None, params={"field_selector": f"spec.nodeName={node}"})]
+        )
+        self._take_lists(answers, self.reports[-1])
+        return self.reports[-1]
+
+    def referenced_namespaces(self) -> list[str]:
+        """Other namespaces the objects read so far point at (bounded)."""
+        known = {(o.get("metadata") or {}).get("name") for o in self.objects if o.get("kind") == "Namespace"}
+        found: list[str] = []
+
+        def consider(text: str) -> None:
+            for match in _SVC_HOST.finditer(text or ""):
+                namespace = match.group(3)
+                if (
+                    namespace not in self.namespaces_read
+                    and namespace not in found
+                    and (not known or namespace in known)
+                ):
+                    found.append(namespace)
+
+        for obj in self.objects:
+            kind = obj.get("kind")
+            if kind == "Service" and (obj.get("spec") or {}).get("type") == "ExternalName":
+                consider((obj.get("spec") or {}).get("externalName", ""))
+            elif kind == "ConfigMap":
+                for value in (obj.get("data") or {}).values():
+                    consider(str(value)[:20000])
+            elif kind in ("Deployment", "StatefulSet", "DaemonSet", "Pod", "Job", "CronJob"):
+                consider(str(obj.get("spec"))[:50000])
+        return found[:MAX_EXTRA_NAMESPACES]
+
+    def logs_round(self, pods: list[dict]) -> RoundReport:
+        asks: list[Ask] = []
+        for pod in pods:
+            ref = Ref.of(pod)
+            for state in container_states(pod):
+                if len(asks) >= MAX_LOG_CONTAINERS * 2:
+                    break
+                waiting_never_started = (
+                    state.waiting_reason
+                    in (
+                        "ContainerCreating",
+                        "CreateContainerConfigError",
+                        "ErrImagePull",
+                        "ImagePullBackOff",
+                        "PodInitializing",
+                    )
+                    and state.restarts == 0
+                )
+                if waiting_never_started:
+                    continue
+                params = {"container": state.name, "tail_lines": LOG_TAIL_LINES}
+                asks.append(Ask("logs", "Pod", ref.namespace, ref.name, dict(params)))
+                if state.restarts > 0 or state.last_reason:
+                    asks.append(Ask("logs", "Pod", ref.namespace, ref.name, {**params, "previous": True}))
+        answers = self._run("logs", asks)
+        report = self.reports[-1]
+        for answer in answers:
+            if not answer.ok or not isinstance(answer.data, str):
+                continue
+            key = (answer.ask.namespace or "", answer.ask.name or "", answer.ask.params.get("container", ""))
+            (self.previous_logs if answer.ask.params.get("previous") else self.logs)[key] = answer.data
+            report.objects += 1
+        return report

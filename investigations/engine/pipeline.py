@@ -1,0 +1,246 @@
+"""The staged investigation: extract → topology → collect → analyze → recommend.
+
+Independent of Django models: it takes a reader (the agent, through the gateway) and the alert's
+fields, reports each step as it finishes (the caller records it and publishes it live), enforces the
+overall deadline between stages, and keeps what was collected when it fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from investigations.engine.analysis import run_analyzers
+from investigations.engine.collect import Collector, Reader
+from investigations.engine.context import Context
+from investigations.engine.evidence import Ref
+from investigations.engine.facts import container_states
+from investigations.engine.result import build_result
+from investigations.engine.target import Target, target_from_fields
+from investigations.engine.topology import build_topology
+
+STAGES = ("extract", "topology", "collect", "analyze", "recommend")
+
+
+class InvestigationFailed(Exception):
+    """Raised with a reason a person understands (agent offline, deadline exceeded, …)."""
+
+
+@dataclasses.dataclass
+class StepRecord:
+    stage: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: str = "running"  # running | ok | failed
+    summary: str = ""
+    detail: dict[str, Any] = dataclasses.field(default_factory=dict)
+    tokens: int = 0
+
+    @property
+    def seconds(self) -> float:
+        end = self.finished_at or datetime.now(UTC)
+        return (end - self.started_at).total_seconds()
+
+
+@dataclasses.dataclass
+class Outcome:
+    result: dict[str, Any] | None
+    steps: list[StepRecord]
+    failure: str = ""
+    partial: bool = False
+
+
+class Pipeline:
+    def __init__(
+        self,
+        read: Reader,
+        fields: dict[str, Any],
+        *,
+        deadline_seconds: float = 120,
+        on_step: Callable[[StepRecord], None] | None = None,
+        now: datetime | None = None,
+        reader_errors: tuple[type[Exception], ...] = (),
+    ):
+        self.collector = Collector(read, now=now)
+        self.fields = fields
+        self.deadline = time.monotonic() + deadline_seconds
+        self.deadline_seconds = deadline_seconds
+        self.on_step = on_step or (lambda step: None)
+        self.reader_errors = reader_errors
+        self.steps: list[StepRecord] = []
+        self.timings: dict[str, float] = {}
+        self.target: Target | None = None
+        self.ctx: Context | None = None
+
+    def run(self) -> Outcome:
+        started = time.perf_counter()
+        result = None
+        try:
+            self._stage("extract", self._extract)
+            self._stage("topology", self._topology)
+            self._stage("collect", self._collect)
+            analysis = self._stage("analyze", self._analyze)
+            result = self._stage("recommend", lambda: self._recommend(analysis))
+        except InvestigationFailed as failure:
+            self.timings["total"] = time.perf_counter() - started
+            return Outcome(self._salvage(), self.steps, str(failure), partial=True)
+        self.timings["total"] = time.perf_counter() - started
+        result["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
+        partial = result["root_cause"]["category"] == "unknown" and bool(result.get("alternatives"))
+        return Outcome(result, self.steps, "", partial)
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def _stage(self, name: str, work: Callable[[], Any]) -> Any:
+        if time.monotonic() > self.deadline:
+            raise InvestigationFailed(
+                f"deadline of {self.deadline_seconds:.0f} s exceeded before the {name} stage; "
+                "what was collected so far is kept"
+            )
+        step = StepRecord(name, datetime.now(UTC))
+        self.steps.append(step)
+        self.on_step(step)
+        started = time.perf_counter()
+        try:
+            value = work()
+        except self.reader_errors as error:
+            step.status, step.finished_at = "failed", datetime.now(UTC)
+            step.summary = f"{error.__class__.__name__}: {error}"
+            self.on_step(step)
+            raise InvestigationFailed(_reason(error)) from error
+        except InvestigationFailed as failure:
+            step.status, step.finished_at, step.summary = "failed", datetime.now(UTC), str(failure)
+            self.on_step(step)
+            raise
+        self.timings[name] = time.perf_counter() - started
+        step.status, step.finished_at = "ok", datetime.now(UTC)
+        self.on_step(step)
+        return value
+
+    def _current(self) -> StepRecord:
+        return self.steps[-1]
+
+    # -- stages ----------------------------------------------------------------------------------
+
+    def _extract(self) -> None:
+        target = target_from_fields(self.fields)
+        self.target = target
+        step = self._current()
+        step.detail = {"target": target.as_dict()}
+        if not target.namespace and target.kind != "Node":
+            raise InvestigationFailed(
+                "the alert names no Kubernetes namespace or resource, so there is nothing to inspect"
+            )
+        where = (
+            f"{target.kind} {target.namespace + '/' if target.namespace else ''}{target.name}"
+            if target.known
+            else (f"namespace {target.namespace}")
+        )
+        step.summary = f"target {where} (from {target.method})"
+
+    def _topology(self) -> None:
+        target = self.target
+        collector = self.collector
+        if target.kind == "Node":
+            collector.namespace_round(target.namespace or "default", cluster_scoped=True)
+            collector.node_pods_round(target.name)
+        else:
+            collector.namespace_round(target.namespace, cluster_scoped=True)
+        for namespace in collector.referenced_namespaces():
+            collector.namespace_round(namespace, cluster_scoped=False, name=f"namespace {namespace}")
+        view = collector.view()
+        topology = build_topology(view, target)
+        self.ctx = Context(view, target, topology)
+        step = self._current()
+        step.detail = {"rounds": [r.as_dict() for r in collector.reports], "topology": topology.as_dict()}
+        present = not target.known or view.get(target.kind, target.namespace, target.name) is not None
+        found = "found" if present else "not found"
+        step.summary = (
+            f"read {sum(r.objects for r in collector.reports)} objects in "
+            f"{len(collector.namespaces_read)} namespace(s); alerting resource {found}; graph of "
+            f"{len(topology.nodes)} nodes and {len(topology.edges)} edges"
+            + (f"; {len(topology.missing)} referenced object(s) missing" if topology.missing else "")
+        )
+
+    def _collect(self) -> None:
+        ctx = self.ctx
+        pods = list(ctx.topology.pods)
+        # Failing pods elsewhere in the namespace matter too (a dependency that crashes).
+        for pod in ctx.view.all("Pod", ctx.namespace):
+            if pod not in pods and any(s.failing or not s.ready for s in container_states(pod)):
+                pods.append(pod)
+        report = self.collector.logs_round(pods)
+        new_view = self.collector.view()
+        ctx.view = new_view
+        ctx.topology = build_topology(new_view, ctx.target)
+        step = self._current()
+        step.detail = {"logs": report.as_dict()}
+        step.summary = (
+            f"read {report.objects} log stream(s) of {len(pods)} pod(s)"
+            + (f", {report.redactions} credential(s) masked by the agent" if report.redactions else "")
+            + (f", {len(report.gaps)} unavailable" if report.gaps else "")
+        )
+
+    def _analyze(self):
+        analysis = run_analyzers(self.ctx)
+        step = self._current()
+        step.detail = {
+            "findings": [
+                {
+                    "category": f.category,
+                    "resource": f.resource.as_dict(),
+                    "confidence": round(f.confidence, 2),
+                    "summary": f.summary,
+                    "analyzer": f.analyzer,
+                }
+                for f in analysis.findings[:8]
+            ],
+            "errors": analysis.errors,
+        }
+        if analysis.best is not None:
+            step.summary = (
+                f"{analysis.best.category} ({analysis.best.confidence:.0%}): {analysis.best.summary}"
+            )
+        else:
+            step.summary = "no finding is well supported: the answer is unknown" + (
+                f" (weak candidates: {', '.join(f.category for f in analysis.findings[:3])})"
+                if analysis.findings
+                else ""
+            )
+        return analysis
+
+    def _recommend(self, analysis) -> dict[str, Any]:
+        result = build_result(self.ctx, analysis, timings=self.timings)
+        step = self._current()
+        step.summary = f"{len(result['recommendations'])} recommendation(s), none executed"
+        step.detail = {"recommendations": [r["title"] for r in result["recommendations"]]}
+        return result
+
+    def _salvage(self) -> dict[str, Any] | None:
+        """On failure, keep what was collected: evidence and topology so far."""
+        if self.ctx is None:
+            return None
+        return {
+            "root_cause": None,
+            "evidence": [item.as_dict() for item in self.ctx.evidence.items],
+            "topology": self.ctx.topology.as_dict(),
+            "target": self.ctx.target.as_dict(),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "recommendations": [],
+        }
+
+
+def _reason(error: Exception) -> str:
+    name = error.__class__.__name__
+    if name == "AgentOffline":
+        return f"the cluster's agent is offline: {error}"
+    if name == "CommandTimeout":
+        return f"the agent did not answer in time: {error}"
+    return f"reading the cluster failed: {error}"
+
+
+def pod_refs(pods: list[dict]) -> list[str]:
+    return [str(Ref.of(p)) for p in pods]

@@ -1,0 +1,322 @@
+"""The agent endpoints, `/agent/v1/...` on an organization's host (protocol: `agent/protocol.py`).
+
+Machine-facing and thin. `Authorization: Bearer <cluster token>` is looked up by digest in the
+schema of the host the request came to, so a token only works on its own organization's domain
+(another organization's token is as unknown as a made-up one: 404). Missing or garbled
+credentials: 401. Every refusal is a JSON body; nothing an agent sends yields a 5xx.
+
+The long poll (`commands`) is an async view: after a short database check it answers with a
+streaming body produced by a coroutine that sleeps on a Redis wake-up (`wake.WakeHub`), so an
+idle agent costs an `asyncio.Event`, not a busy worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django_tenants.utils import schema_context
+
+from agent.protocol import (
+    MAX_COMMAND_ID_LENGTH,
+    MAX_SUPPORTED,
+    MIN_SUPPORTED,
+    PROTOCOL_VERSION,
+    Result,
+    commands_message,
+    dumps,
+    versions_overlap,
+)
+from investigations.gateway import services, wake
+from investigations.gateway.selectors import cluster_for_token
+from investigations.models import Cluster
+
+logger = logging.getLogger(__name__)
+
+MAX_TOKEN_LENGTH = 256
+MAX_POLL_WAIT_SECONDS = 120
+MAX_RESULTS_PER_POST = 1000
+
+UNAUTHORIZED = "send the cluster token as 'Authorization: Bearer <token>'"
+NOT_FOUND = "unknown cluster token for this organization: check the token and the portal URL, or rotate it"
+
+
+def _answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JsonResponse:
+    response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    for name, value in (headers or {}).items():
+        response[name] = value
+    response["Cache-Control"] = "no-store"
+    response._has_been_logged = True  # we log our own events; never Django's request line
+    return response
+
+
+def _error(status: int, message: str, **extra: Any) -> JsonResponse:
+    headers = {"WWW-Authenticate": 'Bearer realm="opsworker-agent"'} if status == 401 else None
+    return _answer(status, {"error": message, "status": status, **extra}, headers)
+
+
+def _version_error() -> JsonResponse:
+    return _error(
+        426,
+        f"this portal speaks agent protocol {MIN_SUPPORTED}..{MAX_SUPPORTED}: upgrade the agent or portal",
+        min_protocol=MIN_SUPPORTED,
+        max_protocol=MAX_SUPPORTED,
+    )
+
+
+def _bearer(request: HttpRequest) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    if not token.isascii() or not token.isprintable() or " " in token:
+        return None
+    return token
+
+
+def _schema(request: HttpRequest) -> str | None:
+    """The organization schema of this host, or None (public host, unknown, suspended)."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.schema_name == "public" or not getattr(tenant, "is_active", False):
+        return None
+    return tenant.schema_name
+
+
+def _authenticate(request: HttpRequest) -> tuple[str, Cluster] | JsonResponse:
+    """Sync: (schema, cluster) or the refusal to send."""
+    token = _bearer(request)
+    if token is None:
+        logger.info("agent.gateway.no_credentials", extra={"path": request.path})
+        return _error(401, UNAUTHORIZED)
+    schema = _schema(request)
+    cluster = None
+    if schema is not None:
+        with schema_context(schema):
+            cluster = cluster_for_token(token)
+    if cluster is None:
+        logger.info("agent.gateway.unknown_token", extra={"schema": schema or ""})
+        return _error(404, NOT_FOUND)
+    return schema, cluster
+
+
+def _read_json(request: HttpRequest) -> dict[str, Any] | JsonResponse:
+    limit = int(getattr(settings, "AGENT_MAX_BODY_BYTES", settings.MAX_REQUEST_BYTES))
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if declared.isdigit() and int(declared) > limit:
+        return _error(413, f"body is {declared} bytes; the limit is {limit}")
+    # Not request.body: results legitimately exceed DATA_UPLOAD_MAX_MEMORY_SIZE.
+    raw = request.read(limit + 1)
+    if len(raw) > limit:
+        return _error(413, f"body is over the limit of {limit} bytes")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "body is not valid JSON")
+    if not isinstance(body, dict):
+        return _error(400, "body must be a JSON object")
+    return body
+
+
+def _protocol_of(body: dict[str, Any]) -> int | JsonResponse:
+    version = body.get("protocol")
+    if isinstance(version, bool) or not isinstance(version, int):
+        return _error(400, "message has no integer 'protocol' field")
+    if not MIN_SUPPORTED <= version <= MAX_SUPPORTED:
+        return _version_error()
+    return version
+
+
+def _post_preamble(request: HttpRequest) -> tuple[str, Cluster, dict[str, Any]] | JsonResponse:
+    if request.method != "POST":
+        return _error(405, "use POST")
+    auth = _authenticate(request)
+    if isinstance(auth, JsonResponse):
+        return auth
+    body = _read_json(request)
+    if isinstance(body, JsonResponse):
+        return body
+    return auth[0], auth[1], body
+
+
+@csrf_exempt
+def hello(request: HttpRequest) -> JsonResponse:
+    pre = _post_preamble(request)
+    if isinstance(pre, JsonResponse):
+        return pre
+    schema, cluster, body = pre
+    low, high = body.get("min_protocol", body.get("protocol")), body.get("max_protocol", body.get("protocol"))
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in (low, high)):
+        return _error(400, "hello needs integer 'min_protocol' and 'max_protocol' (or 'protocol')")
+    if not versions_overlap(low, high):
+        logger.info("agent.gateway.version_mismatch", extra={"cluster": cluster.pk, "min": low, "max": high})
+        return _version_error()
+    with schema_context(schema):
+        reply = services.cluster_record_hello(cluster=cluster, body=body, protocol=min(high, MAX_SUPPORTED))
+    return _answer(200, reply)
+
+
+@csrf_exempt
+def heartbeat(request: HttpRequest) -> JsonResponse:
+    pre = _post_preamble(request)
+    if isinstance(pre, JsonResponse):
+        return pre
+    schema, cluster, body = pre
+    version = _protocol_of(body)
+    if isinstance(version, JsonResponse):
+        return version
+    with schema_context(schema):
+        services.cluster_record_heartbeat(cluster=cluster, body=body)
+    return _answer(200, {"protocol": PROTOCOL_VERSION})
+
+
+def _parse_result(raw: Any) -> Result | None:
+    if not isinstance(raw, dict):
+        return None
+    cid = raw.get("command_id")
+    if not isinstance(cid, str) or not 0 < len(cid) <= MAX_COMMAND_ID_LENGTH:
+        return None
+    error = raw.get("error")
+    if error is not None and not (
+        isinstance(error, dict)
+        and isinstance(error.get("code"), str)
+        and isinstance(error.get("message"), str)
+    ):
+        return None
+    try:
+        return Result.from_dict(raw)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+@csrf_exempt
+def results(request: HttpRequest) -> JsonResponse:
+    pre = _post_preamble(request)
+    if isinstance(pre, JsonResponse):
+        return pre
+    schema, cluster, body = pre
+    version = _protocol_of(body)
+    if isinstance(version, JsonResponse):
+        return version
+    items = body.get("results")
+    if not isinstance(items, list):
+        return _error(400, "message has no 'results' list")
+    if len(items) > MAX_RESULTS_PER_POST:
+        return _error(413, f"at most {MAX_RESULTS_PER_POST} results per message")
+    parsed = [_parse_result(item) for item in items]
+    valid = [result for result in parsed if result is not None]
+    with schema_context(schema):
+        outcome = services.results_record(cluster=cluster, results=valid)
+        services.cluster_touch(cluster_id=cluster.pk)
+    invalid = len(parsed) - len(valid)
+    if invalid:
+        logger.warning("agent.results.invalid", extra={"cluster": cluster.pk, "count": invalid})
+    return _answer(
+        200, {"protocol": PROTOCOL_VERSION, "accepted": len(valid), "invalid": invalid, **outcome.as_dict()}
+    )
+
+
+# --- the long poll ----------------------------------------------------------------------------
+
+
+def _release_connection() -> None:
+    """Give the database connection back now, not when the long poll ends.
+
+    With CONN_MAX_AGE=0 Django closes it at request_finished, i.e. after the whole wait: a
+    thousand idle agents would hold a thousand PostgreSQL connections. (Inside a test's
+    transaction the connection is the test's own and stays.)
+    """
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def _poll_start(request: HttpRequest) -> tuple[str, int, list[dict[str, Any]]] | JsonResponse:
+    """Sync part of a poll: authenticate, note that the agent is alive, take what is waiting."""
+    try:
+        auth = _authenticate(request)
+        if isinstance(auth, JsonResponse):
+            return auth
+        schema, cluster = auth
+        with schema_context(schema):
+            services.cluster_touch(cluster_id=cluster.pk)
+            return schema, cluster.pk, services.commands_claim(cluster_id=cluster.pk)
+    finally:
+        _release_connection()
+
+
+def _claim(schema: str, cluster_id: int) -> list[dict[str, Any]]:
+    try:
+        with schema_context(schema):
+            if not Cluster.objects.filter(pk=cluster_id).exists():  # removed while polling
+                return []
+            return services.commands_claim(cluster_id=cluster_id)
+    finally:
+        _release_connection()
+
+
+def _wait_param(request: HttpRequest) -> int | None:
+    text = request.GET.get("wait", "20")
+    if not text.isdigit() or len(text) > 6:
+        return None
+    return min(int(text), MAX_POLL_WAIT_SECONDS)
+
+
+async def _wait_for_commands(schema: str, cluster_id: int, wait: int, *, thread_sensitive: bool = True):
+    """The streamed body of an empty poll: sleep on Redis until commands arrive or `wait` ends."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    recheck = float(getattr(settings, "AGENT_POLL_RECHECK_SECONDS", 10))
+    channel = wake.commands_channel(schema, cluster_id)
+    hub = await wake.hub()
+    event = hub.register(channel)
+    commands: list[dict[str, Any]] = []
+    try:
+        while True:
+            # Registered first, then checked: a command committed in between is seen either way.
+            event.clear()
+            try:
+                commands = await sync_to_async(_claim, thread_sensitive=thread_sensitive)(schema, cluster_id)
+            except DatabaseError as error:
+                logger.warning("agent.poll.database_error", extra={"error": str(error)[:200]})
+                commands = []
+                break
+            remaining = deadline - loop.time()
+            if commands or remaining <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout=min(remaining, recheck))
+    finally:
+        hub.unregister(channel, event)
+    yield dumps(commands_message(commands)).encode()
+
+
+@csrf_exempt
+async def commands(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        return _error(405, "use GET")
+    wait = _wait_param(request)
+    if wait is None:
+        return _error(400, "'wait' must be a whole number of seconds")
+    try:
+        started = await sync_to_async(_poll_start)(request)
+    except DatabaseError as error:
+        logger.warning("agent.poll.database_error", extra={"error": str(error)[:200]})
+        return _error(503, "the portal's database is unavailable; retry later")
+    if isinstance(started, JsonResponse):
+        return started
+    schema, cluster_id, found = started
+    if found or wait == 0:
+        return _answer(200, commands_message(found))
+    response = StreamingHttpResponse(
+        _wait_for_commands(schema, cluster_id, wait), content_type="application/json"
+    )
+    response["Cache-Control"] = "no-store"
+    response._has_been_logged = True
+    return response

@@ -1,0 +1,203 @@
+"""Investigation pages: list, detail, start (from a signal or from scratch) and re-run."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from alerts.selectors import signal_get
+from investigations.models import Cluster, Investigation, InvestigationStatus
+from investigations.services import investigation_rerun, investigation_start
+from tenants.permissions import require
+from tenants.roles import Capability
+
+KINDS = [
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "Service",
+    "Ingress",
+    "Node",
+    "HorizontalPodAutoscaler",
+    "PersistentVolumeClaim",
+]
+_NAME = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
+
+
+class NewInvestigationForm(forms.Form):
+    cluster = forms.ChoiceField(help_text="The cluster whose agent will read the evidence.")
+    namespace = forms.RegexField(
+        regex=_NAME, max_length=253, required=False, help_text="Leave empty only for a Node."
+    )
+    kind = forms.ChoiceField(choices=[(k, k) for k in KINDS])
+    name = forms.RegexField(
+        regex=_NAME,
+        max_length=253,
+        error_messages={"invalid": "Use the resource's Kubernetes name (lower case, digits, - and .)."},
+    )
+
+    def __init__(self, *args, clusters: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cluster"].choices = [(c, c) for c in clusters]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") != "Node" and not data.get("namespace"):
+            raise ValidationError("A namespace is needed for every kind but Node.")
+        return data
+
+
+def _investigation_get(pk: int) -> Investigation:
+    investigation = Investigation.objects.select_related("signal", "rerun_of").filter(pk=pk).first()
+    if investigation is None:
+        raise Http404("no such investigation")
+    return investigation
+
+
+@require(Capability.VIEW)
+def investigation_list(request):
+    investigations = Investigation.objects.select_related("signal").order_by("-created_at")
+    status = request.GET.get("status", "")
+    if status in InvestigationStatus.values:
+        investigations = investigations.filter(status=status)
+    category = request.GET.get("category", "")[:40]
+    if category:
+        investigations = investigations.filter(root_cause_category=category)
+    query = request.GET.get("q", "")[:200]
+    if query:
+        investigations = investigations.filter(
+            Q(summary__icontains=query)
+            | Q(namespace__icontains=query)
+            | Q(resource_name__icontains=query)
+            | Q(signal__alertname__icontains=query)
+        )
+    page = Paginator(investigations, 50).get_page(request.GET.get("page"))
+    categories = (
+        Investigation.objects.exclude(root_cause_category="")
+        .order_by("root_cause_category")
+        .values_list("root_cause_category", flat=True)
+        .distinct()
+    )
+    return render(
+        request,
+        "investigations/investigation_list.html",
+        {
+            "section": "investigations",
+            "page": page,
+            "status": status,
+            "category": category,
+            "q": query,
+            "statuses": InvestigationStatus.choices,
+            "categories": list(categories),
+            "any_investigations": Investigation.objects.exists(),
+        },
+    )
+
+
+@require(Capability.VIEW)
+def investigation_detail(request, pk: int):
+    investigation = _investigation_get(pk)
+    result = investigation.result or {}
+    return render(
+        request,
+        "investigations/investigation_detail.html",
+        {
+            "section": "investigations",
+            "investigation": investigation,
+            "result": result,
+            "cause": result.get("root_cause"),
+            "steps": investigation.steps.all(),
+        },
+    )
+
+
+@require(Capability.INVESTIGATE)
+def investigation_new(request):
+    clusters = list(Cluster.objects.order_by("name").values_list("name", flat=True))
+    form = NewInvestigationForm(request.POST or None, clusters=clusters)
+    if request.method == "POST" and form.is_valid():
+        investigation = investigation_start(
+            cluster=form.cleaned_data["cluster"],
+            namespace=form.cleaned_data.get("namespace") or "",
+            kind=form.cleaned_data["kind"],
+            name=form.cleaned_data["name"],
+            requested_by=request.user.email,
+        )
+        messages.success(request, "Investigation started: the steps appear below as the agent answers.")
+        return redirect("investigations:detail", pk=investigation.pk)
+    return render(
+        request,
+        "investigations/investigation_new.html",
+        {"section": "investigations", "form": form, "clusters": clusters},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@require(Capability.INVESTIGATE)
+def investigation_from_signal(request, signal_id: int):
+    signal = signal_get(signal_id)
+    cluster = signal.cluster or (signal.integration.cluster_name if signal.integration_id else "")
+    kind, name = (
+        ("Pod", signal.pod)
+        if signal.pod
+        else (
+            (signal.workload_kind or "Deployment", signal.workload)
+            if signal.workload
+            else ("Node", signal.node)
+            if signal.node
+            else ("", "")
+        )
+    )
+    investigation = investigation_start(
+        cluster=cluster,
+        namespace=signal.namespace,
+        kind=kind,
+        name=name,
+        signal=signal,
+        requested_by=request.user.email,
+    )
+    messages.success(request, "Investigation started from this alert.")
+    return redirect("investigations:detail", pk=investigation.pk)
+
+
+@require_POST
+@require(Capability.INVESTIGATE)
+def investigation_rerun_view(request, pk: int):
+    original = _investigation_get(pk)
+    if original.status in (InvestigationStatus.PENDING, InvestigationStatus.RUNNING):
+        messages.error(request, "This investigation is still running; re-run it once it has finished.")
+        return redirect("investigations:detail", pk=original.pk)
+    investigation = investigation_rerun(investigation=original, requested_by=request.user.email)
+    messages.success(request, f"Re-running investigation #{original.pk} as #{investigation.pk}.")
+    return redirect("investigations:detail", pk=investigation.pk)
+
+
+@require_POST
+@require(Capability.INVESTIGATE)
+def demo_fire(request):
+    """Alerts page control of the demo organization: fire one of the bundled scenarios."""
+    from investigations.demo import demo_enabled, demo_scenarios, fire_sample_incident
+    from tenants.jobs import current_schema, enqueue_in_tenant
+
+    if not demo_enabled(request.tenant):
+        raise Http404("the demo is not enabled here")
+    slug = request.POST.get("scenario", "")
+    if slug not in {row["slug"] for row in demo_scenarios()}:
+        messages.error(request, "Pick one of the listed sample incidents.")
+        return redirect("alerts:list")
+    enqueue_in_tenant("default", fire_sample_incident, current_schema(), slug)
+    messages.success(
+        request,
+        f"Sample incident “{slug}” fired: its alert arrives in a second, and the investigation follows.",
+    )
+    return redirect("alerts:list")

@@ -1,0 +1,148 @@
+"""`manage.py investigate_scenario DIR [--json]` and `--all PARENT_DIR`: the full pipeline through
+the real agent and the cluster simulator, with the scoreboard of shared/scenarios/README.md."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from investigations.engine.scoring import CATEGORY_ONLY, PASS, UNKNOWN, WRONG, score
+from investigations.scenario_lab import LabError, ScenarioLab
+
+PROVIDERS = ("builtin",)
+
+
+class Command(BaseCommand):
+    help = (
+        "Investigate a scenario folder through the simulator and the real agent; --all prints a scoreboard."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("folder", nargs="?", help="a scenario folder (alert.json, cluster.json)")
+        parser.add_argument(
+            "--all",
+            metavar="PARENT_DIR",
+            action="append",
+            help="every scenario folder under PARENT_DIR (repeatable)",
+        )
+        parser.add_argument("--provider", default="builtin", help="analysis provider (builtin)")
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+    def handle(self, *args, **options):
+        if options["provider"] not in PROVIDERS:
+            raise CommandError(
+                f"provider {options['provider']!r} is not available here; "
+                f"configured providers: {', '.join(PROVIDERS)}"
+            )
+        folders = self._folders(options)
+        try:
+            with ScenarioLab() as lab:
+                if options["all"]:
+                    self._scoreboard(lab, folders, as_json=options["json"])
+                else:
+                    investigation, seconds = lab.investigate(folders[0])
+                    self.stdout.write(
+                        json.dumps(self._result(investigation, seconds), indent=2, ensure_ascii=False)
+                    )
+        except LabError as error:
+            raise CommandError(str(error)) from None
+
+    def _folders(self, options) -> list[Path]:
+        if options["all"]:
+            folders = []
+            for parent in options["all"]:
+                parent_path = Path(parent)
+                if not parent_path.is_dir():
+                    raise CommandError(f"{parent} is not a folder")
+                folders += [d for d in sorted(parent_path.iterdir()) if (d / "cluster.json").is_file()]
+            if not folders:
+                raise CommandError("no scenario folders (with cluster.json) found")
+            return folders
+        if not options["folder"]:
+            raise CommandError("give a scenario folder, or --all PARENT_DIR")
+        folder = Path(options["folder"])
+        if not (folder / "cluster.json").is_file() or not (folder / "alert.json").is_file():
+            raise CommandError(f"{folder} is not a scenario folder (alert.json and cluster.json)")
+        return [folder]
+
+    def _result(self, investigation, seconds: float) -> dict:
+        if investigation is None:
+            return {"status": "not run"}
+        result = dict(investigation.result or {})
+        result.update(
+            {
+                "status": investigation.status,
+                "failure_reason": investigation.failure_reason,
+                "partial": investigation.partial,
+                "seconds": round(seconds, 3),
+            }
+        )
+        return result
+
+    def _scoreboard(self, lab: ScenarioLab, folders: list[Path], *, as_json: bool) -> None:
+        rows, times = [], []
+        for folder in folders:
+            expected_path = folder / "expected.json"
+            expected = json.loads(expected_path.read_text()) if expected_path.exists() else {}
+            investigation, seconds = lab.investigate(folder)
+            times.append(seconds)
+            result = self._result(investigation, seconds)
+            if investigation is None or investigation.status != "completed":
+                outcome, got, missing = (
+                    "failed",
+                    investigation.failure_reason if investigation else "not run",
+                    [],
+                )
+            else:
+                graded = score(result, expected) if expected else None
+                outcome = graded.outcome if graded else "no expected.json"
+                got = (
+                    f"{result['root_cause']['category']} {result['root_cause']['resource']['kind']}/"
+                    f"{result['root_cause']['resource']['name']}"
+                )
+                missing = graded.keywords_missing if graded else []
+            rows.append(
+                {
+                    "scenario": folder.name,
+                    "expected": expected.get("root_cause_category", ""),
+                    "outcome": outcome,
+                    "got": got,
+                    "keywords_missing": missing,
+                    "seconds": round(seconds, 2),
+                }
+            )
+        totals = {
+            key: sum(1 for r in rows if r["outcome"] == key) for key in (PASS, CATEGORY_ONLY, WRONG, UNKNOWN)
+        }
+        totals["failed"] = sum(1 for r in rows if r["outcome"] == "failed")
+        summary = {
+            "scenarios": len(rows),
+            **totals,
+            "median_seconds": round(statistics.median(times), 2),
+            "max_seconds": round(max(times), 2),
+        }
+        if as_json:
+            self.stdout.write(json.dumps({"rows": rows, "totals": summary}, indent=2))
+            return
+        width = max(len(r["scenario"]) for r in rows)
+        self.stdout.write(f"{'scenario':<{width}}  {'expected':<30} {'outcome':<14} {'time':>6}  got")
+        for row in rows:
+            self.stdout.write(
+                f"{row['scenario']:<{width}}  {row['expected']:<30} {row['outcome']:<14} "
+                f"{row['seconds']:>5.2f}s  "
+                f"{row['got']}"
+                + (
+                    f"  (missing keywords: {', '.join(row['keywords_missing'])})"
+                    if row["outcome"] != PASS and row["keywords_missing"]
+                    else ""
+                )
+            )
+        self.stdout.write(
+            f"\n{summary['scenarios']} scenarios: {totals[PASS]} pass, "
+            f"{totals[CATEGORY_ONLY]} category-only, "
+            f"{totals[WRONG]} wrong, {totals[UNKNOWN]} unknown, {totals['failed']} failed; "
+            f"median {summary['median_seconds']} s, max {summary['max_seconds']} s per scenario"
+        )

@@ -1,0 +1,172 @@
+"""Running one investigation inside its organization's schema: the job body.
+
+Takes the investigation (idempotently: a second worker finds it already running), picks the
+cluster, runs the pipeline through the cluster's agent, records every step as it starts and ends,
+publishes progress live, and stores the result, or the failure with what was collected.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from investigations.engine.agent_reader import agent_reader, reader_errors
+from investigations.engine.pipeline import Pipeline, StepRecord
+from investigations.models import Cluster, Investigation, InvestigationStatus, InvestigationStep
+from tenants.jobs import current_schema
+from tenants.realtime import object_group, org_group, publish_html
+
+logger = logging.getLogger(__name__)
+
+
+def _claim(investigation_id: int) -> Investigation | None:
+    with transaction.atomic():
+        investigation = (
+            Investigation.objects.select_for_update(skip_locked=True).filter(pk=investigation_id).first()
+        )
+        if investigation is None or investigation.status != InvestigationStatus.PENDING:
+            return None
+        investigation.status = InvestigationStatus.RUNNING
+        investigation.started_at = timezone.now()
+        investigation.save(update_fields=["status", "started_at"])
+    publish_investigation(investigation)
+    return investigation
+
+
+def choose_cluster(investigation: Investigation) -> Cluster | None:
+    if investigation.cluster:
+        return Cluster.objects.filter(name=investigation.cluster).first()
+    clusters = list(Cluster.objects.all()[:2])
+    return clusters[0] if len(clusters) == 1 else None
+
+
+def alert_fields(investigation: Investigation) -> dict:
+    """What the pipeline's extract stage reads: the signal's fields, or the investigation's target."""
+    signal = investigation.signal
+    if signal is not None:
+        fields = {
+            "alertname": signal.alertname,
+            "labels": signal.labels,
+            "annotations": signal.annotations,
+            "summary": signal.summary,
+            "description": signal.description,
+            "cluster": signal.cluster,
+            "namespace": signal.namespace,
+            "pod": signal.pod,
+            "container": signal.container,
+            "workload": signal.workload,
+            "workload_kind": signal.workload_kind,
+            "node": signal.node,
+        }
+    else:
+        fields = {"labels": {}, "namespace": investigation.namespace, "cluster": investigation.cluster}
+    # An explicit target (from scratch, or a re-run) wins over what the alert text suggests.
+    if investigation.resource_kind and investigation.resource_name and signal is None:
+        label = {
+            "Pod": "pod",
+            "Deployment": "deployment",
+            "StatefulSet": "statefulset",
+            "DaemonSet": "daemonset",
+            "Job": "job_name",
+            "CronJob": "cronjob",
+            "Service": "service",
+            "Ingress": "ingress",
+            "Node": "node",
+            "HorizontalPodAutoscaler": "horizontalpodautoscaler",
+            "PersistentVolumeClaim": "persistentvolumeclaim",
+        }.get(investigation.resource_kind)
+        if label:
+            fields["labels"] = {**fields.get("labels", {}), label: investigation.resource_name}
+    if investigation.namespace:
+        fields["namespace"] = investigation.namespace
+    return fields
+
+
+def run_investigation_now(investigation_id: int) -> Investigation | None:
+    investigation = _claim(investigation_id)
+    if investigation is None:
+        return None
+    cluster = choose_cluster(investigation)
+    if cluster is None:
+        return _fail(
+            investigation,
+            f"no cluster named {investigation.cluster!r} is connected to this organization"
+            if investigation.cluster
+            else "this organization has no single cluster to investigate in; "
+            "add one under Clusters or name it in the rule",
+        )
+
+    def on_step(step: StepRecord) -> None:
+        InvestigationStep.objects.update_or_create(
+            investigation=investigation,
+            stage=step.stage,
+            defaults={
+                "status": step.status,
+                "started_at": step.started_at,
+                "finished_at": step.finished_at,
+                "summary": step.summary[:5000],
+                "detail": step.detail,
+                "tokens": step.tokens,
+            },
+        )
+        publish_investigation(investigation, step=step)
+
+    pipeline = Pipeline(
+        agent_reader(cluster, wait_seconds=settings.INVESTIGATION_STEP_WAIT_SECONDS),
+        alert_fields(investigation),
+        deadline_seconds=settings.INVESTIGATION_DEADLINE_SECONDS,
+        on_step=on_step,
+        reader_errors=reader_errors(),
+    )
+    outcome = pipeline.run()
+    investigation.result = outcome.result
+    investigation.finished_at = timezone.now()
+    if outcome.failure:
+        investigation.status = InvestigationStatus.FAILED
+        investigation.failure_reason = outcome.failure[:500]
+    else:
+        cause = outcome.result["root_cause"]
+        investigation.status = InvestigationStatus.COMPLETED
+        investigation.partial = outcome.partial
+        investigation.root_cause_category = cause["category"]
+        investigation.confidence = cause["confidence"]
+        investigation.summary = cause["summary"]
+        llm = outcome.result.get("llm") or {}
+        investigation.llm_tokens = int(llm.get("tokens") or 0)
+        investigation.llm_cost = Decimal(str(llm.get("cost") or 0))
+    investigation.save()
+    publish_investigation(investigation)
+    logger.info(
+        "investigations.finished",
+        extra={
+            "investigation": investigation.pk,
+            "status": investigation.status,
+            "category": investigation.root_cause_category,
+            "reason": investigation.failure_reason,
+        },
+    )
+    return investigation
+
+
+def _fail(investigation: Investigation, reason: str) -> Investigation:
+    investigation.status = InvestigationStatus.FAILED
+    investigation.failure_reason = reason[:500]
+    investigation.finished_at = timezone.now()
+    investigation.save(update_fields=["status", "failure_reason", "finished_at"])
+    publish_investigation(investigation)
+    return investigation
+
+
+def publish_investigation(investigation: Investigation, step: StepRecord | None = None) -> None:
+    """Live update: the investigation's status fragment to its page and to the organization's lists."""
+    schema = current_schema()
+    html = render_to_string(
+        "investigations/partials/_status.html", {"investigation": investigation, "oob": True}
+    )
+    publish_html(object_group(schema, "investigation", investigation.pk), html)
+    publish_html(org_group(schema), html)
