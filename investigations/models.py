@@ -238,3 +238,6 @@ class AgentCommand(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (CommandState.DONE, CommandState.EXPIRED, CommandState.REFUSED)
+
+# Models defined beside the features that own them; imported here so Django registers them.
+from investigations.llm.models import ModelConfig, ModelUsage  # noqa: E402, F401

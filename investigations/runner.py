@@ -116,12 +116,31 @@ def run_investigation_now(investigation_id: int) -> Investigation | None:
         )
         publish_investigation(investigation, step=step)
 
+    read = agent_reader(cluster, wait_seconds=settings.INVESTIGATION_STEP_WAIT_SECONDS)
+    fields = alert_fields(investigation)
+
+    def model_hook(ctx, analysis, remaining_seconds: float):
+        # Runs only when the organization configured a model and its daily budget allows it;
+        # never raises: on any model problem the built-in analyzers' result stands, with the reason.
+        from investigations.llm.prompts import build_evidence_payload
+        from investigations.llm.stage import model_stage
+
+        return model_stage(
+            evidence_payload=build_evidence_payload(ctx, fields),
+            findings=analysis.findings,
+            reader=read,
+            today=timezone.now().date(),
+            reader_errors=reader_errors(),
+            deadline_seconds=remaining_seconds,
+        )
+
     pipeline = Pipeline(
-        agent_reader(cluster, wait_seconds=settings.INVESTIGATION_STEP_WAIT_SECONDS),
-        alert_fields(investigation),
+        read,
+        fields,
         deadline_seconds=settings.INVESTIGATION_DEADLINE_SECONDS,
         on_step=on_step,
         reader_errors=reader_errors(),
+        model_hook=model_hook,
     )
     outcome = pipeline.run()
     investigation.result = outcome.result

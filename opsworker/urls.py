@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("tenants.urls_tenant")),
     path("", include("alerts.urls")),
     path("", include("investigations.urls")),
+    path("settings/models/", include("investigations.llm.urls")),
 ]

@@ -63,6 +63,7 @@ class Pipeline:
         on_step: Callable[[StepRecord], None] | None = None,
         now: datetime | None = None,
         reader_errors: tuple[type[Exception], ...] = (),
+        model_hook: Callable[[Context, Any, float], Any] | None = None,
     ):
         self.collector = Collector(read, now=now)
         self.fields = fields
@@ -74,6 +75,10 @@ class Pipeline:
         self.timings: dict[str, float] = {}
         self.target: Target | None = None
         self.ctx: Context | None = None
+        # Optional model stage (investigations.llm.stage.model_stage): reasons over the evidence and
+        # the analyzers' findings; code validates its answer (see the model layer's README).
+        self.model_hook = model_hook
+        self.model_outcome = None
 
     def run(self) -> Outcome:
         started = time.perf_counter()
@@ -200,6 +205,11 @@ class Pipeline:
             ],
             "errors": analysis.errors,
         }
+        if self.model_hook is not None:
+            self.model_outcome = self.model_hook(self.ctx, analysis, self.deadline - time.monotonic())
+            step.tokens = self.model_outcome.tokens
+            if self.model_outcome.llm:
+                step.detail["model"] = self.model_outcome.llm
         if analysis.best is not None:
             step.summary = (
                 f"{analysis.best.category} ({analysis.best.confidence:.0%}): {analysis.best.summary}"
@@ -214,6 +224,8 @@ class Pipeline:
 
     def _recommend(self, analysis) -> dict[str, Any]:
         result = build_result(self.ctx, analysis, timings=self.timings)
+        if self.model_outcome is not None:
+            result = self.model_outcome.apply(result)
         step = self._current()
         step.summary = f"{len(result['recommendations'])} recommendation(s), none executed"
         step.detail = {"recommendations": [r["title"] for r in result["recommendations"]]}
