@@ -12,12 +12,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from investigations.engine.agent_reader import agent_reader, reader_errors
 from investigations.engine.pipeline import Pipeline, StepRecord
 from investigations.models import Cluster, Investigation, InvestigationStatus, InvestigationStep
+from investigations.presentation import render_list_row, render_live_update
 from tenants.jobs import current_schema
 from tenants.realtime import object_group, org_group, publish_html
 
@@ -134,9 +134,15 @@ def run_investigation_now(investigation_id: int) -> Investigation | None:
             deadline_seconds=remaining_seconds,
         )
 
+    def extract_hook(alert_fields_: dict):
+        from investigations.llm.extraction import extract_with_model
+
+        return extract_with_model(alert_fields_, today=timezone.now().date())
+
     pipeline = Pipeline(
         read,
         fields,
+        extract_hook=extract_hook,
         deadline_seconds=settings.INVESTIGATION_DEADLINE_SECONDS,
         on_step=on_step,
         reader_errors=reader_errors(),
@@ -182,10 +188,15 @@ def _fail(investigation: Investigation, reason: str) -> Investigation:
 
 
 def publish_investigation(investigation: Investigation, step: StepRecord | None = None) -> None:
-    """Live update: the investigation's status fragment to its page and to the organization's lists."""
+    """Live update after commit: the page's changed sections to its group, the list row to the org's.
+
+    Every fragment replaces an element by a stable id, so a socket that sees an event twice, or
+    late after the catch-up it got on connect, ends up showing the same page.
+    """
     schema = current_schema()
-    html = render_to_string(
-        "investigations/partials/_status.html", {"investigation": investigation, "oob": True}
+    publish_html(
+        object_group(schema, "investigation", investigation.pk),
+        render_live_update(investigation, stage=step.stage if step is not None else None),
     )
-    publish_html(object_group(schema, "investigation", investigation.pk), html)
-    publish_html(org_group(schema), html)
+    if step is None:  # status changes: lists show a row per investigation
+        publish_html(org_group(schema), render_list_row(investigation))

@@ -64,6 +64,7 @@ class Pipeline:
         now: datetime | None = None,
         reader_errors: tuple[type[Exception], ...] = (),
         model_hook: Callable[[Context, Any, float], Any] | None = None,
+        extract_hook: Callable[[dict[str, Any]], Any] | None = None,
     ):
         self.collector = Collector(read, now=now)
         self.fields = fields
@@ -78,6 +79,8 @@ class Pipeline:
         # Optional model stage (investigations.llm.stage.model_stage): reasons over the evidence and
         # the analyzers' findings; code validates its answer (see the model layer's README).
         self.model_hook = model_hook
+        # Optional extraction model (investigations.llm.extraction): asked only when still unsure.
+        self.extract_hook = extract_hook
         self.model_outcome = None
 
     def run(self) -> Outcome:
@@ -134,6 +137,12 @@ class Pipeline:
         target = target_from_fields(self.fields)
         self.target = target
         step = self._current()
+        if not target.known and self.extract_hook is not None:
+            extracted = self.extract_hook(self.fields)
+            if extracted is not None:
+                target.kind, target.name, target.method = extracted.kind, extracted.name, "model"
+                target.namespace = target.namespace or extracted.namespace
+                step.tokens = extracted.tokens
         step.detail = {"target": target.as_dict()}
         if not target.namespace and target.kind != "Node":
             raise InvestigationFailed(
