@@ -74,6 +74,8 @@ def main() -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler])
+    # httpx logs every request at INFO: one line per long poll is noise, not information.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         config = Config.from_env()
     except ConfigError as exc:

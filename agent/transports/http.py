@@ -20,6 +20,7 @@ from agent.protocol import (
     PATH_HELLO,
     PATH_RESULTS,
     ProtocolError,
+    Result,
     parse_hello_reply,
     results_message,
 )
@@ -237,7 +238,9 @@ class HttpTransport:
         """True when the batch is done with (accepted, or rejected in a way retrying cannot fix)."""
         try:
             response = self._request("POST", PATH_RESULTS, json=results_message(batch))
-            if response.status_code in (400, 413, 422):
+            if response.status_code == 413:
+                return self._post_split(batch)
+            if response.status_code in (400, 422):
                 logger.error(
                     "agent.results.rejected",
                     extra={
@@ -252,6 +255,22 @@ class HttpTransport:
             logger.warning("agent.results.retry", extra={"count": len(batch), "reason": str(exc)})
             return False
         return True
+
+    def _post_split(self, batch: list[Any]) -> bool:
+        """The portal refused the body as too large: send halves; a single result that is still too
+        large is replaced by an error result, so the caller learns why instead of timing out."""
+        if len(batch) > 1:
+            middle = len(batch) // 2
+            return self._post_results(batch[:middle]) and self._post_results(batch[middle:])
+        oversized = batch[0]
+        logger.error("agent.results.too_large", extra={"command_id": oversized.command_id})
+        replacement = Result.failure(
+            oversized.command_id,
+            "api_error",
+            "the result is larger than the portal accepts; ask for less (tail_lines, limit) or raise "
+            "the portal's OPSWORKER_AGENT_MAX_BODY_BYTES",
+        )
+        return self._post_results([replacement])
 
     # --- HTTP -------------------------------------------------------------------------
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

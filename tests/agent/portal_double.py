@@ -32,6 +32,8 @@ class PortalDouble:
         self.hello_statuses: list[int] = []  # answered in order before the normal 200
         self.protocol_range = (MIN_SUPPORTED, MAX_SUPPORTED)
         self.reply = {"poll_wait_seconds": 1, "heartbeat_seconds": 1}
+        self.max_results_body: int | None = None  # answer 413 above this many bytes, as the portal does
+        self.results_413 = 0
         self._commands: list[dict[str, Any]] = []
         self._cond = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
@@ -97,7 +99,9 @@ def _handler_for(portal: PortalDouble) -> type[BaseHTTPRequestHandler]:
 
         def _body(self) -> dict[str, Any]:
             length = int(self.headers.get("Content-Length") or 0)
-            return json.loads(self.rfile.read(length) or b"{}")
+            raw = self.rfile.read(length) or b"{}"
+            self.raw_length = len(raw)
+            return json.loads(raw)
 
         def _authorized(self) -> bool:
             header = self.headers.get("Authorization", "")
@@ -131,6 +135,10 @@ def _handler_for(portal: PortalDouble) -> type[BaseHTTPRequestHandler]:
                 portal.heartbeats.append(body)
                 self._reply(200, {"ok": True})
             elif path == "/agent/v1/results":
+                if portal.max_results_body is not None and self.raw_length > portal.max_results_body:
+                    portal.results_413 += 1
+                    self._reply(413, {"error": "body too large"})
+                    return
                 with portal._cond:
                     portal.results.extend(body["results"])
                 self._reply(200, {"accepted": len(body["results"])})

@@ -178,3 +178,21 @@ def test_http_answers_commands_beyond_the_per_message_cap_without_running_them(s
     assert all(results[f"n-{i}"]["ok"] for i in range(MAX_COMMANDS_PER_MESSAGE))
     overflow = [results[f"n-{i}"] for i in range(MAX_COMMANDS_PER_MESSAGE, MAX_COMMANDS_PER_MESSAGE + 3)]
     assert [r["error"]["code"] for r in overflow] == ["invalid"] * 3
+
+
+def test_http_splits_result_batches_the_portal_finds_too_large(sim: Any) -> None:
+    with PortalDouble() as portal:
+        # given a portal refusing result bodies above 3000 bytes: one 5-line log result (~0.8 KB)
+        # fits, eight together do not, and the whole 29-line log (~3.7 KB) never fits
+        portal.max_results_body = 3000
+        with Running(make_transport(sim, portal.url)) as running:
+            wait_for(lambda: running.transport.connected.is_set())
+            portal.send(*[cmd(f"c-{i}", "logs", "Pod", "search", OOM_POD, tail_lines=5) for i in range(8)])
+            portal.send(cmd("c-huge", "logs", "Pod", "search", OOM_POD, tail_lines=1000))
+            wait_for(lambda: len(portal.results_by_id()) >= 9)
+    # then every result arrived, in smaller batches, and the one that can never fit says why
+    results = portal.results_by_id()
+    assert portal.results_413 >= 1
+    assert all(results[f"c-{i}"]["ok"] and len(results[f"c-{i}"]["data"].splitlines()) == 5 for i in range(8))
+    assert results["c-huge"]["ok"] is False
+    assert "larger than the portal accepts" in results["c-huge"]["error"]["message"]
