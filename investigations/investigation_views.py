@@ -9,12 +9,19 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from alerts.selectors import signal_get
+from investigations.feedback import (
+    FeedbackRating,
+    feedback_for,
+    feedback_record,
+    feedback_summary,
+)
 from investigations.models import Cluster, Investigation, InvestigationStatus
+from investigations.presentation import category_label, investigation_context
 from investigations.services import investigation_rerun, investigation_start
-from tenants.permissions import require
+from tenants.permissions import can, require
 from tenants.roles import Capability
 
 KINDS = [
@@ -69,6 +76,8 @@ def investigation_list(request):
     status = request.GET.get("status", "")
     if status in InvestigationStatus.values:
         investigations = investigations.filter(status=status)
+    else:
+        status = ""
     category = request.GET.get("category", "")[:40]
     if category:
         investigations = investigations.filter(root_cause_category=category)
@@ -97,27 +106,90 @@ def investigation_list(request):
             "category": category,
             "q": query,
             "statuses": InvestigationStatus.choices,
-            "categories": list(categories),
+            "categories": [(value, category_label(value)) for value in categories],
             "any_investigations": Investigation.objects.exists(),
+            # New rows arriving live are only prepended where they belong for sure: the unfiltered
+            # first page. Elsewhere the page shows a "refresh" notice instead.
+            "live_prepend": not (status or category or query) and page.number == 1,
         },
     )
+
+
+def _feedback_context(request, investigation: Investigation, **extra) -> dict:
+    items = feedback_for(investigation)
+    mine = next((item for item in items if item.user_id == request.user.pk), None)
+    counts = feedback_summary(items)
+    return {
+        "investigation": investigation,
+        "feedback_items": items,
+        "feedback_tally": [(value, label, counts.get(value, 0)) for value, label in FeedbackRating.choices],
+        "feedback_ratings": FeedbackRating.choices,
+        "mine": mine,
+        "can_give": can(request, Capability.INVESTIGATE),
+        "form_rating": mine.rating if mine else "",
+        "form_comment": mine.comment if mine else "",
+        "errors": {},
+        **extra,
+    }
 
 
 @require(Capability.VIEW)
 def investigation_detail(request, pk: int):
     investigation = _investigation_get(pk)
-    result = investigation.result or {}
+    context = investigation_context(investigation)
+    context.update(_feedback_context(request, investigation))
+    from investigations.chat.views import chat_context
+
+    context.update(
+        {"section": "investigations", **chat_context(request, investigation), "chat_enabled": True}
+    )
+    return render(request, "investigations/investigation_detail.html", context)
+
+
+@require_GET
+@require(Capability.VIEW)
+def investigation_live_state(request, pk: int):
+    """The page's live sections as out-of-band fragments: what a (re)connecting socket receives."""
+    investigation = _investigation_get(pk)
+    return render(request, "investigations/partials/_live_state.html", investigation_context(investigation))
+
+
+@require_GET
+@require(Capability.VIEW)
+def investigation_feedback(request, pk: int):
+    investigation = _investigation_get(pk)
+    return render(
+        request, "investigations/partials/_feedback.html", _feedback_context(request, investigation)
+    )
+
+
+@require_POST
+@require(Capability.INVESTIGATE)
+def investigation_feedback_send(request, pk: int):
+    investigation = _investigation_get(pk)
+    rating = request.POST.get("rating", "")
+    comment = request.POST.get("comment", "")
+    try:
+        feedback_record(investigation, request.user.pk, request.user.email, rating, comment, source="page")
+    except ValidationError as error:
+        errors = {field: " ".join(messages_) for field, messages_ in error.message_dict.items()}
+        context = _feedback_context(request, investigation, errors=errors)
+        context.update({"form_rating": rating, "form_comment": comment})
+        return render(request, "investigations/partials/_feedback.html", context, status=400)
+    if not request.headers.get("HX-Request"):
+        messages.success(request, "Thanks: your feedback is saved.")
+        return redirect(f"{investigation_detail_url(investigation)}#feedback")
     return render(
         request,
-        "investigations/investigation_detail.html",
-        {
-            "section": "investigations",
-            "investigation": investigation,
-            "result": result,
-            "cause": result.get("root_cause"),
-            "steps": investigation.steps.all(),
-        },
+        "investigations/partials/_feedback.html",
+        _feedback_context(request, investigation, saved=True),
     )
+
+
+def investigation_detail_url(investigation: Investigation) -> str:
+    from django.urls import reverse
+
+    return reverse("investigations:detail", args=[investigation.pk])
 
 
 @require(Capability.INVESTIGATE)

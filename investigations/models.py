@@ -239,5 +239,8 @@ class AgentCommand(models.Model):
     def finished(self) -> bool:
         return self.state in (CommandState.DONE, CommandState.EXPIRED, CommandState.REFUSED)
 
+
 # Models defined beside the features that own them; imported here so Django registers them.
+from investigations.chat.models import ChatMessage  # noqa: E402, F401
+from investigations.feedback import InvestigationFeedback  # noqa: E402, F401
 from investigations.llm.models import ModelConfig, ModelUsage  # noqa: E402, F401

@@ -10,6 +10,13 @@ urlpatterns = [
     path("investigations/new/", investigation_views.investigation_new, name="new"),
     path("investigations/<int:pk>/", investigation_views.investigation_detail, name="detail"),
     path("investigations/<int:pk>/rerun/", investigation_views.investigation_rerun_view, name="rerun"),
+    path("investigations/<int:pk>/live/", investigation_views.investigation_live_state, name="live_state"),
+    path("investigations/<int:pk>/feedback/", investigation_views.investigation_feedback, name="feedback"),
+    path(
+        "investigations/<int:pk>/feedback/send/",
+        investigation_views.investigation_feedback_send,
+        name="feedback_send",
+    ),
     path(
         "alerts/<int:signal_id>/investigate/",
         investigation_views.investigation_from_signal,

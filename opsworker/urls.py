@@ -11,4 +11,6 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("", include("investigations.urls")),
     path("settings/models/", include("investigations.llm.urls")),
+    path("", include("investigations.chat.urls")),
+    path("", include("investigations.insights_urls")),
 ]

@@ -6,4 +6,5 @@ from investigations import consumers
 
 websocket_urlpatterns = [
     path("ws/org/", consumers.OrganizationConsumer.as_asgi()),
+    path("ws/investigations/<int:pk>/", consumers.InvestigationConsumer.as_asgi()),
 ]
