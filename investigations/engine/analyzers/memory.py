@@ -115,7 +115,7 @@ def oom_killed(ctx: Context) -> list[Finding]:
     summary = f"{workload_ref.kind} {workload_ref.name}: container {first.name} is OOMKilled" + (
         f" at its {limit} memory limit" if limit else ""
     )
-    bigger = _double(limit) if limit else None
+    bigger = _suggested_limit(limit, [flag for _where, flag in heap_flags])
     recommendations = [
         Recommendation(
             "Give the container memory headroom",
@@ -190,9 +190,32 @@ def _configmaps(workload: dict) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _double(limit: str) -> str | None:
-    value = parse_quantity(limit)
-    if not value:
+_HEAP_SIZE = re.compile(r"-Xmx(\d+)([kKmMgG]?)|--max-old-space-size=(\d+)")
+_UNIT_MIB = {"k": 1 / 1024, "m": 1, "g": 1024, "": 1 / (1024 * 1024)}
+
+
+def _heap_mib(flags: list[str]) -> float | None:
+    """The runtime's configured heap in MiB (-Xmx768m, --max-old-space-size=384), if any."""
+    for flag in flags:
+        match = _HEAP_SIZE.search(flag)
+        if match and match.group(1):
+            return int(match.group(1)) * _UNIT_MIB[match.group(2).lower()]
+        if match and match.group(3):
+            return float(match.group(3))
+    return None
+
+
+def _suggested_limit(limit: str | None, heap_flags: list[str]) -> str | None:
+    """A limit with headroom: twice the current one, and at least the configured heap plus half
+    again for the runtime's own memory (metaspace, threads, buffers), rounded up to 128 MiB."""
+    value = parse_quantity(limit) if limit else None
+    candidates = []
+    if value:
+        candidates.append(value * 2 / (1024 * 1024))
+    heap = _heap_mib(heap_flags)
+    if heap:
+        candidates.append(heap * 1.5)
+    if not candidates:
         return None
-    mib = int(value * 2 / (1024 * 1024))
+    mib = int(-(-max(candidates) // 128) * 128)
     return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
