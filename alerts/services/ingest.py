@@ -123,8 +123,11 @@ def signals_ingest(
             deliveries_total=F("deliveries_total") + 1,
             alerts_total=F("alerts_total") + len(alerts),
         )
-        if any(outcome != "duplicate" for _signal, outcome in outcomes):
-            announce_soon(current_schema())
+        announce_soon(
+            current_schema(),
+            new_ids=[s.pk for s, outcome in outcomes if outcome == "new"],
+            changed_ids=[s.pk for s, outcome in outcomes if outcome != "new"],
+        )
     return IngestResult(payload, outcomes, investigations)
 
 
