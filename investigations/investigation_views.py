@@ -139,9 +139,15 @@ def investigation_detail(request, pk: int):
     context = investigation_context(investigation)
     context.update(_feedback_context(request, investigation))
     from investigations.chat.views import chat_context
+    from investigations.notify.selectors import deliveries_for_investigation
 
     context.update(
-        {"section": "investigations", **chat_context(request, investigation), "chat_enabled": True}
+        {
+            "section": "investigations",
+            **chat_context(request, investigation),
+            "chat_enabled": True,
+            "slack_deliveries": deliveries_for_investigation(investigation.pk),
+        }
     )
     return render(request, "investigations/investigation_detail.html", context)
 

@@ -244,3 +244,9 @@ class AgentCommand(models.Model):
 from investigations.chat.models import ChatMessage  # noqa: E402, F401
 from investigations.feedback import InvestigationFeedback  # noqa: E402, F401
 from investigations.llm.models import ModelConfig, ModelUsage  # noqa: E402, F401
+from investigations.notify.models import (  # noqa: E402, F401
+    NotificationRoute,
+    NotificationSettings,
+    SlackConnection,
+    SlackDelivery,
+)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from investigations.engine.agent_reader import agent_reader, reader_errors
 from investigations.engine.pipeline import Pipeline, StepRecord
 from investigations.models import Cluster, Investigation, InvestigationStatus, InvestigationStep
+from investigations.notify.services import notify_investigation_finished
 from investigations.presentation import render_list_row, render_live_update
 from tenants.jobs import current_schema
 from tenants.realtime import object_group, org_group, publish_html
@@ -166,6 +167,7 @@ def run_investigation_now(investigation_id: int) -> Investigation | None:
         investigation.llm_cost = Decimal(str(llm.get("cost") or 0))
     investigation.save()
     publish_investigation(investigation)
+    notify_investigation_finished(investigation)
     logger.info(
         "investigations.finished",
         extra={
@@ -184,6 +186,7 @@ def _fail(investigation: Investigation, reason: str) -> Investigation:
     investigation.finished_at = timezone.now()
     investigation.save(update_fields=["status", "failure_reason", "finished_at"])
     publish_investigation(investigation)
+    notify_investigation_finished(investigation)
     return investigation
 
 

@@ -3,6 +3,7 @@
 from rq import cron
 
 from alerts.tasks import raw_payloads_prune_everywhere
+from investigations.notify.tasks import digests_due_everywhere
 from investigations.tasks import sweep_investigations_everywhere
 from opsworker.scheduler_heartbeat import beat
 
@@ -16,3 +17,5 @@ cron.register(
 cron.register(
     sweep_investigations_everywhere, queue_name="default", interval=60, name="investigation-sweeper"
 )
+# Each organization's daily Slack digest, once its local time has passed (idempotent per local date).
+cron.register(digests_due_everywhere, queue_name="default", cron="*/5 * * * *", name="slack-daily-digest")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("", include("investigations.urls")),
     path("settings/models/", include("investigations.llm.urls")),
+    path("settings/notifications/", include("investigations.notify.urls")),
     path("", include("investigations.chat.urls")),
     path("", include("investigations.insights_urls")),
 ]

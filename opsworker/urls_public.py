@@ -11,5 +11,7 @@ admin.site.site_title = "OpsWorker admin"
 urlpatterns = [
     path("", views.your_organizations, name="home"),
     path("", include("tenants.urls")),
+    # Slack's one interactivity URL for the whole app (the organization comes from the payload).
+    path("", include("investigations.notify.public_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -118,6 +118,10 @@ def signals_ingest(
         batch.load(alerts)
         outcomes = [batch.apply(alert) for alert in alerts]
         investigations = batch.save()
+        from investigations.notify.services import notify_signals_resolved
+
+        # A resolved alert updates its investigation's Slack message instead of posting again.
+        notify_signals_resolved([s for s, outcome in outcomes if outcome == "resolved"])
         Integration.objects.filter(pk=integration.pk).update(
             last_received_at=now,
             deliveries_total=F("deliveries_total") + 1,

@@ -248,5 +248,14 @@ DEMO_SIMULATOR_URL = env.string("OPSWORKER_DEMO_SIMULATOR_URL", "")
 DEMO_PORTAL_URL = env.string("OPSWORKER_DEMO_PORTAL_URL_INTERNAL", "http://127.0.0.1:8000")
 DEMO_PORTAL_HOST = env.string("OPSWORKER_DEMO_PORTAL_HOST", "demo.localhost:8000")
 
+# --- Slack (investigations/notify) -------------------------------------------------------------
+SLACK_CLIENT_ID = env.string("OPSWORKER_SLACK_CLIENT_ID", "")
+SLACK_CLIENT_SECRET = env.string("OPSWORKER_SLACK_CLIENT_SECRET", "")
+SLACK_SIGNING_SECRET = env.string("OPSWORKER_SLACK_SIGNING_SECRET", "")
+SLACK_API_BASE_URL = env.string("OPSWORKER_SLACK_API_BASE_URL", "https://slack.com/api/")
+SLACK_AUTHORIZE_URL = env.string("OPSWORKER_SLACK_AUTHORIZE_URL", "https://slack.com/oauth/v2/authorize")
+# A 429's Retry-After up to this is waited inline; longer reschedules the job.
+SLACK_RATE_LIMIT_MAX_WAIT_SECONDS = env.integer("OPSWORKER_SLACK_RATE_LIMIT_MAX_WAIT_SECONDS", 10, minimum=0)
+
 # --- Product limits and behaviour -------------------------------------------------------------
 READYZ_TIMEOUT_SECONDS = env.integer("OPSWORKER_READYZ_TIMEOUT_SECONDS", 2, minimum=1)

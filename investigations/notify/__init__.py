@@ -1,0 +1,1 @@
+"""Slack notifications: connection, routing, investigation messages, feedback buttons, daily digest."""
