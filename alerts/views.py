@@ -73,7 +73,9 @@ def _table_context(request: HttpRequest) -> dict[str, Any]:
         "suppressed_toggle": urlencode(filters.as_query(suppressed="" if filters.show_suppressed else "1")),
         "current_query": urlencode(filters.as_query(page=str(page.number) if page.number > 1 else "")),
         # Live new rows (alerts.services.announce) only where prepending keeps the view correct.
-        "live_rows": not filters.active and filters.sort == "last" and page.number == 1
+        "live_rows": not filters.active
+        and filters.sort == "last"
+        and page.number == 1
         and not filters.show_suppressed,
     }
 

@@ -203,15 +203,19 @@ def investigation_new(request):
     clusters = list(Cluster.objects.order_by("name").values_list("name", flat=True))
     form = NewInvestigationForm(request.POST or None, clusters=clusters)
     if request.method == "POST" and form.is_valid():
-        investigation = investigation_start(
-            cluster=form.cleaned_data["cluster"],
-            namespace=form.cleaned_data.get("namespace") or "",
-            kind=form.cleaned_data["kind"],
-            name=form.cleaned_data["name"],
-            requested_by=request.user.email,
-        )
-        messages.success(request, "Investigation started: the steps appear below as the agent answers.")
-        return redirect("investigations:detail", pk=investigation.pk)
+        try:
+            investigation = investigation_start(
+                cluster=form.cleaned_data["cluster"],
+                namespace=form.cleaned_data.get("namespace") or "",
+                kind=form.cleaned_data["kind"],
+                name=form.cleaned_data["name"],
+                requested_by=request.user.email,
+            )
+        except ValidationError as error:  # e.g. the organization's daily investigation quota
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Investigation started: the steps appear below as the agent answers.")
+            return redirect("investigations:detail", pk=investigation.pk)
     return render(
         request,
         "investigations/investigation_new.html",
@@ -236,14 +240,18 @@ def investigation_from_signal(request, signal_id: int):
             else ("", "")
         )
     )
-    investigation = investigation_start(
-        cluster=cluster,
-        namespace=signal.namespace,
-        kind=kind,
-        name=name,
-        signal=signal,
-        requested_by=request.user.email,
-    )
+    try:
+        investigation = investigation_start(
+            cluster=cluster,
+            namespace=signal.namespace,
+            kind=kind,
+            name=name,
+            signal=signal,
+            requested_by=request.user.email,
+        )
+    except ValidationError as error:  # e.g. the organization's daily investigation quota
+        messages.error(request, " ".join(error.messages))
+        return redirect("alerts:detail", signal.pk)
     messages.success(request, "Investigation started from this alert.")
     return redirect("investigations:detail", pk=investigation.pk)
 

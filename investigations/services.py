@@ -65,7 +65,9 @@ def investigation_start(
 ):
     """Create a pending investigation (from a signal's page, from scratch, or a re-run) and queue it."""
     from investigations.models import Investigation
+    from tenants.quotas import INVESTIGATIONS_PER_DAY, quota_check_here
 
+    quota_check_here(INVESTIGATIONS_PER_DAY)  # QuotaExceeded (a ValidationError) says which and why
     with transaction.atomic():
         investigation = Investigation.objects.create(
             signal=signal,

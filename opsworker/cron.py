@@ -6,6 +6,7 @@ from alerts.tasks import raw_payloads_prune_everywhere
 from investigations.notify.tasks import digests_due_everywhere
 from investigations.tasks import sweep_investigations_everywhere
 from opsworker.scheduler_heartbeat import beat
+from tenants.audit import audit_prune_everywhere
 
 # Record that the scheduler is alive.
 cron.register(beat, queue_name="default", interval=60, name="scheduler-heartbeat")
@@ -19,3 +20,5 @@ cron.register(
 )
 # Each organization's daily Slack digest, once its local time has passed (idempotent per local date).
 cron.register(digests_due_everywhere, queue_name="default", cron="*/5 * * * *", name="slack-daily-digest")
+# Audit events older than OPSWORKER_AUDIT_RETENTION_DAYS, daily.
+cron.register(audit_prune_everywhere, queue_name="default", cron="43 3 * * *", name="audit-retention")

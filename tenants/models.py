@@ -112,3 +112,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.organization} as {self.role}"
+
+
+# Public-schema models kept in their own modules; imported here so Django registers them.
+from tenants.api_tokens import ApiToken  # noqa: E402, F401
+from tenants.audit import AuditEvent  # noqa: E402, F401
+from tenants.invitations import Invitation  # noqa: E402, F401
+from tenants.org_settings import OrganizationSettings  # noqa: E402, F401

@@ -6,15 +6,16 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from tenants.forms import EmailAuthenticationForm
 from tenants.links import host_url
 from tenants.permissions import require
 from tenants.roles import Capability
+from tenants.security import LockoutAuthenticationForm
 from tenants.selectors import memberships_for_user
 
 
 class LoginView(auth_views.LoginView):
-    form_class = EmailAuthenticationForm
+    # Email sign-in with lockout after repeated failures (tenants/security.py).
+    form_class = LockoutAuthenticationForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 

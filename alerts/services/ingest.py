@@ -370,6 +370,12 @@ class _Batch:
             started = {row["signal__matched_rule_id"]: row["n"] for row in counts}
         attach: dict[int, int] = {}
         batch_keys: dict[tuple, Signal] = {}
+        from tenants.quotas import INVESTIGATIONS_PER_DAY, organization_here, quota_remaining
+
+        organization = organization_here()
+        remaining = (
+            quota_remaining(organization, INVESTIGATIONS_PER_DAY) if organization is not None else None
+        )
         for signal in signals:
             rule = self.evaluations[id(signal)].rule
             kind, name = _target(signal)
@@ -402,6 +408,14 @@ class _Batch:
                     )
                     continue
                 started[rule.id] = started.get(rule.id, 0) + 1
+            if remaining is not None:
+                if remaining <= 0:
+                    signal.decision = Decision.RECORD
+                    signal.decision_reason = text(
+                        "the organization's daily investigation quota is reached (recorded instead)", 300
+                    )
+                    continue
+                remaining -= 1
         return attach
 
 

@@ -28,6 +28,7 @@ from investigations.models import (
     CommandState,
     agent_heartbeat_seconds,
 )
+from tenants.quotas import CLUSTERS, quota_check_here
 from tenants.secret_box import digest
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def cluster_create(
 ) -> NewClusterToken:
     """Register a cluster and return it with its agent token (the only time the token is known)."""
     name = _clean_name(name)
+    quota_check_here(CLUSTERS)
     if transport not in ClusterTransport.values:
         raise ValidationError(f"unknown transport {transport!r}")
     if transport == ClusterTransport.SQS and not (

@@ -257,5 +257,27 @@ SLACK_AUTHORIZE_URL = env.string("OPSWORKER_SLACK_AUTHORIZE_URL", "https://slack
 # A 429's Retry-After up to this is waited inline; longer reschedules the job.
 SLACK_RATE_LIMIT_MAX_WAIT_SECONDS = env.integer("OPSWORKER_SLACK_RATE_LIMIT_MAX_WAIT_SECONDS", 10, minimum=0)
 
+# --- Mail (invitations): console unless OPSWORKER_EMAIL_HOST is set ----------------------------
+EMAIL_HOST = env.string("OPSWORKER_EMAIL_HOST", "")
+EMAIL_PORT = env.integer("OPSWORKER_EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env.string("OPSWORKER_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.string("OPSWORKER_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.boolean("OPSWORKER_EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env.boolean("OPSWORKER_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.integer("OPSWORKER_EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env.string("OPSWORKER_EMAIL_FROM", f"OpsWorker <opsworker@{BASE_DOMAIN}>")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+
+# --- Organization administration, sign-in security, API -----------------------------------------
+SIGNIN_MAX_FAILURES = env.integer("OPSWORKER_SIGNIN_MAX_FAILURES", 5, minimum=1)
+SIGNIN_LOCKOUT_SECONDS = env.integer("OPSWORKER_SIGNIN_LOCKOUT_SECONDS", 900, minimum=60)
+INVITATION_VALID_DAYS = env.integer("OPSWORKER_INVITATION_VALID_DAYS", 7, minimum=1)
+AUDIT_RETENTION_DAYS = env.integer("OPSWORKER_AUDIT_RETENTION_DAYS", 365, minimum=1)
+API_RATE_LIMIT_PER_MINUTE = env.integer("OPSWORKER_API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
+
 # --- Product limits and behaviour -------------------------------------------------------------
 READYZ_TIMEOUT_SECONDS = env.integer("OPSWORKER_READYZ_TIMEOUT_SECONDS", 2, minimum=1)

@@ -1,0 +1,247 @@
+"""Organization-level settings (public schema) and the organization's lifecycle: suspend, reactivate, delete.
+
+Settings live in the public schema, beside the organization: the platform admin reads and writes
+quotas of every organization without entering schemas, and settings survive a suspension. The
+default rule action stays in the organization's own `alerts.RuleSettings` (the rule engine reads
+it there) and is written through `alerts.services.rules.default_action_set`.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from tenants.audit import audit_record
+
+logger = logging.getLogger(__name__)
+
+MAX_RETENTION_DAYS = 3650
+_DAYS = [MinValueValidator(1), MaxValueValidator(MAX_RETENTION_DAYS)]
+
+
+class OrganizationSettings(models.Model):
+    """One row per organization; missing values mean "the installation's default"."""
+
+    organization = models.OneToOneField(
+        "tenants.Organization", on_delete=models.CASCADE, related_name="org_settings"
+    )
+    time_zone = models.CharField(max_length=64, default="UTC")
+    signal_retention_days = models.PositiveIntegerField(null=True, blank=True, validators=_DAYS)
+    raw_payload_retention_days = models.PositiveIntegerField(null=True, blank=True, validators=_DAYS)
+    investigation_retention_days = models.PositiveIntegerField(null=True, blank=True, validators=_DAYS)
+    # Signed-in users with an email at one of these domains may join as members ("Join" page).
+    allowed_email_domains = models.JSONField(default=list, blank=True)
+    # Quotas, set by the platform admin; empty means unlimited.
+    max_investigations_per_day = models.PositiveIntegerField(null=True, blank=True)
+    max_clusters = models.PositiveIntegerField(null=True, blank=True)
+    max_members = models.PositiveIntegerField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        app_label = "tenants"
+        verbose_name_plural = "organization settings"
+
+    def __str__(self) -> str:
+        return f"settings of {self.organization_id}"
+
+    def clean(self) -> None:
+        time_zone_validate(self.time_zone)
+
+
+def time_zone_validate(name: str) -> None:
+    if name not in zoneinfo.available_timezones():
+        raise ValidationError(f"{name!r} is not a time zone name, e.g. Europe/Paris or America/New_York")
+
+
+def settings_for(organization) -> OrganizationSettings:
+    """The organization's settings row (created with defaults on first use)."""
+    row, _ = OrganizationSettings.objects.get_or_create(organization=organization)
+    return row
+
+
+def retention_days(organization, kind: str) -> int | None:
+    """Days to keep `kind` (signals, raw_payloads, investigations) for this organization, or None.
+
+    None means: no organization setting, use the installation's default.
+    """
+    field = {
+        "signals": "signal_retention_days",
+        "raw_payloads": "raw_payload_retention_days",
+        "investigations": "investigation_retention_days",
+    }[kind]
+    row = OrganizationSettings.objects.filter(organization=organization).values(field).first()
+    return row[field] if row else None
+
+
+def default_action_get(organization) -> str:
+    from alerts.rules.loader import rule_settings
+
+    with schema_context(organization.schema_name):
+        return rule_settings().default_action
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    name: str
+    time_zone: str
+    signal_retention_days: int | None
+    raw_payload_retention_days: int | None
+    investigation_retention_days: int | None
+    default_action: str
+    allowed_email_domains: list[str]
+
+
+_ROW_FIELDS = (
+    "time_zone",
+    "signal_retention_days",
+    "raw_payload_retention_days",
+    "investigation_retention_days",
+    "allowed_email_domains",
+)
+
+
+def organization_settings_update(*, organization, change: SettingsChange, actor, request=None) -> dict:
+    """Apply the settings form; returns {field: [before, after]} of what changed (also audited)."""
+    from alerts.services.rules import default_action_set
+
+    time_zone_validate(change.time_zone)
+    if not change.name.strip():
+        raise ValidationError("the organization needs a name")
+    row = settings_for(organization)
+    changed: dict[str, list] = {}
+    with transaction.atomic():
+        if organization.name != change.name.strip():
+            changed["name"] = [organization.name, change.name.strip()]
+            organization.name = change.name.strip()
+            organization.save(update_fields=["name"])
+        for field in _ROW_FIELDS:
+            before, after = getattr(row, field), getattr(change, field)
+            if before != after:
+                changed[field] = [before, after]
+                setattr(row, field, after)
+        if any(field in changed for field in _ROW_FIELDS):
+            row.updated_at = timezone.now()
+            row.save()
+        before_action = default_action_get(organization)
+        if before_action != change.default_action:
+            with schema_context(organization.schema_name):
+                default_action_set(action=change.default_action, author=actor.email)
+            changed["default_action"] = [before_action, change.default_action]
+        if changed:
+            audit_record(
+                action="organization.settings_changed",
+                request=request,
+                organization=organization,
+                actor=actor,
+                target=organization.slug,
+                details=changed,
+            )
+    return changed
+
+
+def quotas_update(*, organization, actor, request=None, **limits: int | None) -> dict:
+    """Set quotas (max_investigations_per_day, max_clusters, max_members); None = unlimited."""
+    row = settings_for(organization)
+    changed = {}
+    for field, value in limits.items():
+        if field not in ("max_investigations_per_day", "max_clusters", "max_members"):
+            raise ValueError(f"unknown quota {field}")
+        if getattr(row, field) != value:
+            changed[field] = [getattr(row, field), value]
+            setattr(row, field, value)
+    if changed:
+        with transaction.atomic():
+            row.updated_at = timezone.now()
+            row.save()
+            audit_record(
+                action="organization.quotas_changed",
+                request=request,
+                organization=organization,
+                actor=actor,
+                target=organization.slug,
+                details=changed,
+            )
+    return changed
+
+
+# --- lifecycle --------------------------------------------------------------------------------
+
+
+def organization_suspend(*, organization, actor, reason: str = "", request=None) -> None:
+    """Suspend: webhooks and agents get 404, members see the suspended page, jobs are skipped.
+
+    Nothing is deleted. Takes effect on the next request: every refusal reads `is_active` from the
+    organization row that request loads.
+    """
+    if organization.schema_name == "public":
+        raise ValidationError("the public host cannot be suspended")
+    with transaction.atomic():
+        row = settings_for(organization)
+        organization.is_active = False
+        organization.save(update_fields=["is_active"])
+        row.suspended_at = timezone.now()
+        row.suspended_reason = reason.strip()[:300]
+        row.save(update_fields=["suspended_at", "suspended_reason"])
+        audit_record(
+            action="organization.suspended",
+            request=request,
+            organization=organization,
+            actor=actor,
+            target=organization.slug,
+            details={"reason": row.suspended_reason},
+        )
+    logger.warning("tenants.organization.suspended", extra={"slug": organization.slug})
+
+
+def organization_reactivate(*, organization, actor, request=None) -> None:
+    with transaction.atomic():
+        row = settings_for(organization)
+        organization.is_active = True
+        organization.save(update_fields=["is_active"])
+        row.suspended_at = None
+        row.suspended_reason = ""
+        row.save(update_fields=["suspended_at", "suspended_reason"])
+        audit_record(
+            action="organization.reactivated",
+            request=request,
+            organization=organization,
+            actor=actor,
+            target=organization.slug,
+        )
+    logger.warning("tenants.organization.reactivated", extra={"slug": organization.slug})
+
+
+def organization_delete(*, organization, actor, confirmation: str, request=None) -> None:
+    """Delete a suspended organization for good: its schema (all its data) is dropped.
+
+    `confirmation` must be the organization's slug, typed by the person deleting it.
+    """
+    if organization.schema_name == "public":
+        raise ValidationError("the public host cannot be deleted")
+    if organization.is_active:
+        raise ValidationError("suspend the organization first; only a suspended organization can be deleted")
+    if confirmation.strip() != organization.slug:
+        raise ValidationError(f"type the organization's slug, {organization.slug}, to confirm")
+    slug, schema = organization.slug, organization.schema_name
+    with transaction.atomic():
+        # Recorded without the organization (the row goes); the slug and schema say which one.
+        audit_record(
+            action="organization.deleted",
+            request=request,
+            organization=None,
+            actor=actor,
+            target=slug,
+            details={"schema": schema, "name": organization.name},
+        )
+        with schema_context("public"):
+            organization.delete(force_drop=True)
+    logger.warning("tenants.organization.deleted", extra={"slug": slug, "schema": schema})
