@@ -80,6 +80,9 @@ def investigation_start(
             rerun_of=rerun_of,
         )
         investigation_enqueue(investigation)
+        from investigations.runner import publish_investigation
+
+        publish_investigation(investigation)  # the list shows it (pending) before a worker takes it
     return investigation
 
 

@@ -320,9 +320,12 @@ class _Batch:
             if starting
             else []
         )
+        from investigations.runner import publish_investigation
+
         for signal, investigation in zip(starting, investigations, strict=True):
             signal.investigation = investigation
             investigation_enqueue(investigation)
+            publish_investigation(investigation)  # the list shows it (pending) before a worker takes it
         for signal in to_investigate:
             if id(signal) in attach:
                 signal.investigation_id = attach[id(signal)]

@@ -115,3 +115,26 @@ def test_live_rows_other_org_hears_nothing(alpha_hook, committed):
 
     assert _listen(committed["beta"], work) == ""
     assert published == [1]  # something was published, to alpha's group only
+
+
+def test_live_rows_new_investigation_reaches_the_list_when_created(alpha_hook):
+    from alerts.models import Rule, RuleChange
+    from alerts.services.rules import rule_create
+    from investigations.models import Investigation
+
+    alpha, token = alpha_hook
+    with schema_context(alpha.schema):
+        rule_create(
+            data={"name": "live list", "action": "investigate", "conditions": []}, author="t@alpha.test"
+        )
+    try:
+        frames = _listen(alpha, lambda: _post(alpha, token, CRASHLOOP))
+        with schema_context(alpha.schema):
+            investigation = Investigation.objects.get()
+        assert f'id="investigation-row-{investigation.pk}"' in frames
+        assert 'data-status="pending"' in frames
+    finally:
+        with schema_context(alpha.schema):
+            Investigation.objects.all().delete()
+            RuleChange.objects.all().delete()
+            Rule.objects.all().delete()
