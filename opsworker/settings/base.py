@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenants.middleware.OrganizationAccessMiddleware",
+    # After access is decided: records configuration changes made through the pages.
+    "tenants.audit_middleware.ConfigurationAuditMiddleware",
 ]
 
 TEMPLATES = [
