@@ -4,12 +4,25 @@ uvicorn of tests/integration (committed data on the test database)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import clean_queues, committed, live_server_url  # noqa: F401 - reused fixtures
 
 CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def screenshot_path(name: str) -> Path:
+    """Where a test's screenshot goes: the committed docs/screenshots/ only when
+    OPSWORKER_REFRESH_SCREENSHOTS=1, otherwise the git-ignored tmp/ beside it, so that
+    `make test` never leaves the working tree dirty."""
+    folder = SCREENSHOTS if os.environ.get("OPSWORKER_REFRESH_SCREENSHOTS") == "1" else SCREENSHOTS / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -1,5 +1,6 @@
 """Acceptance 5 (insights): real Chromium renders the dashboard over a month of seeded data, every
-headline figure is on the page, nothing overflows, and the screenshot lands in docs/screenshots/."""
+headline figure is on the page, nothing overflows, and the screenshot lands in docs/screenshots/
+(with OPSWORKER_REFRESH_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,13 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from opsworker.urls import urlpatterns as organization_urlpatterns
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import screenshot_path, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "docs" / "screenshots" / "insights.png"
+
 # The organization URLs plus insights, as the lead includes them (once they do, nothing is added).
 urlpatterns = [
     *organization_urlpatterns,
@@ -206,5 +207,4 @@ def test_insights_page_in_chromium(new_page, insights_server_url, seeded_month):
     assert page.evaluate(
         "[...document.querySelectorAll('.kpi-value')].every(e => e.scrollWidth <= e.clientWidth)"
     )
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(screenshot_path("insights.png")), full_page=True)

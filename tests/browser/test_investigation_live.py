@@ -6,21 +6,20 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 
 import httpx
 import pytest
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import screenshot_path, sign_in
 from tests.conftest import PASSWORD
 from tests.integration.conftest import run_worker  # noqa: F401 - reused fixture
 from tests.integration.test_investigation_end_to_end import SCENARIO, connected_cluster  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "investigation.png"
+
 STAGES = ["extract", "topology", "collect", "analyze", "recommend"]
 
 
@@ -150,11 +149,9 @@ def test_investigation_page_fills_in_live(
         page.click("[data-testid=feedback-submit]")
         expect(page.locator("[data-testid=feedback-item]")).to_have_count(1)
         expect(page.locator(".fb-saved")).to_be_visible()
-
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.evaluate("window.scrollTo(0, 0)")
         page.goto(f"{base}/investigations/{investigation_id}/")
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        page.screenshot(path=str(screenshot_path("investigation.png")), full_page=True)
 
         worker.join(timeout=120)
         assert outcome["run"].returncode == 0, outcome["run"].stderr[-3000:]

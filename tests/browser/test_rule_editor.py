@@ -4,8 +4,6 @@ edit controls and gets 403 from every edit endpoint, the htmx partials included.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 from django_tenants.utils import schema_context
@@ -17,12 +15,12 @@ from alerts.services.rules import rule_create
 from tenants.models import User
 from tenants.services import membership_grant
 from tests.alerts.rules.test_rule_decisions import _group
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import screenshot_path, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "rule-editor.png"
+
 VIEWER_EMAIL = "viewer-browser@alpha.test"
 
 # In-page fetch with the page's CSRF token, so a 403 can only come from the permission check.
@@ -125,8 +123,7 @@ def test_rule_editor_in_chromium(committed, live_server_url, clean_queues, new_p
         rows.nth(2).locator("[data-remove-row]").click()
         expect(rows).to_have_count(2)
         expect(matched).to_have_text("3")
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        admin.screenshot(path=str(SCREENSHOT), full_page=True)
+        admin.screenshot(path=str(screenshot_path("rule-editor.png")), full_page=True)
 
         # the same in-page fetch is allowed for the admin (so the viewer's 403s below mean something)
         allowed = admin.evaluate(FETCH_ALL, [["POST", "/rules/preview/"], ["GET", "/rules/condition-row/"]])
