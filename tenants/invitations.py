@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from tenants.audit import audit_record
 from tenants.quotas import MEMBERS, quota_check
+from tenants.realtime import access_group, publish_access_revoked
 from tenants.roles import Role, role_allows
 
 logger = logging.getLogger(__name__)
@@ -406,6 +407,7 @@ def membership_remove(*, actor_membership, membership, request=None) -> int:
             details={"role": membership.role},
         )
         ended = sessions_end_for_organization(user=user, organization=organization)
+        publish_access_revoked(access_group(organization.schema_name, user.pk))
     return ended
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants.audit import audit_record
+from tenants.realtime import access_group, publish_access_revoked
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ def organization_suspend(*, organization, actor, reason: str = "", request=None)
     """Suspend: webhooks and agents get 404, members see the suspended page, jobs are skipped.
 
     Nothing is deleted. Takes effect on the next request: every refusal reads `is_active` from the
-    organization row that request loads.
+    organization row that request loads; open WebSockets are closed when the transaction commits.
     """
     if organization.schema_name == "public":
         raise ValidationError("the public host cannot be suspended")
@@ -199,6 +200,7 @@ def organization_suspend(*, organization, actor, reason: str = "", request=None)
             target=organization.slug,
             details={"reason": row.suspended_reason},
         )
+        publish_access_revoked(access_group(organization.schema_name))
     logger.warning("tenants.organization.suspended", extra={"slug": organization.slug})
 
 

@@ -3,7 +3,8 @@
 `TenantWebsocketMiddleware` resolves the Host header to an organization and puts its schema name
 in the scope (unknown hosts are closed before anything else runs). `TenantConsumer` checks on
 connect that the session's user is a member of *that* organization with the required capability,
-joins groups named by `tenants.realtime`, and only forwards fragments. Every database call from a
+joins groups named by `tenants.realtime`, and only forwards fragments; it is closed when the
+organization is suspended or the member removed. Every database call from a
 consumer enters the schema itself (`schema_context`) because all consumers of a process share one
 sync thread and its connection state (see shared/reference/stack-notes.md §4).
 """
@@ -18,6 +19,7 @@ from django.http.request import split_domain_port
 from django_tenants.utils import schema_context
 
 from tenants.models import Membership
+from tenants.realtime import access_group
 from tenants.roles import Capability, role_allows
 from tenants.selectors import organization_for_host
 
@@ -82,7 +84,13 @@ class TenantConsumer(AsyncWebsocketConsumer):
             logger.info("tenants.ws.refused", extra={"schema": tenant.schema_name, "user_id": user.pk})
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.joined = self.groups_for(tenant.schema_name)
+        # Beside its own groups, every socket listens for the end of its access (suspension of the
+        # organization, removal of the member), which closes it at once.
+        self.joined = [
+            *self.groups_for(tenant.schema_name),
+            access_group(tenant.schema_name),
+            access_group(tenant.schema_name, user.pk),
+        ]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -97,3 +105,6 @@ class TenantConsumer(AsyncWebsocketConsumer):
 
     async def html_fragment(self, event):
         await self.send(text_data=event["html"])
+
+    async def access_revoked(self, event):
+        await self.close(code=CLOSE_FORBIDDEN)

@@ -93,3 +93,74 @@ def test_websocket_ignores_messages_from_browser(org, client_for):
         return nothing
 
     assert async_to_sync(scenario)()
+
+
+def test_suspending_an_organization_closes_its_open_sockets_only(
+    org, other_org, client_for, django_capture_on_commit_callbacks
+):
+    from asgiref.sync import sync_to_async
+
+    from tenants.org_settings import organization_suspend
+
+    alpha_cookie = _session_cookie(client_for, org.owner, org)
+    beta_cookie = _session_cookie(client_for, other_org.owner, other_org)
+
+    def suspend_alpha():
+        with django_capture_on_commit_callbacks(execute=True):
+            organization_suspend(organization=org.organization, actor=org.owner, reason="test")
+
+    async def scenario():
+        alpha = _communicator(org.domain, alpha_cookie)
+        beta = _communicator(other_org.domain, beta_cookie)
+        assert (await alpha.connect())[0]
+        assert (await beta.connect())[0]
+        await sync_to_async(suspend_alpha)()
+        closed = await alpha.receive_output(timeout=3)
+        # Beta is untouched: its socket still receives its own organization's updates.
+        await get_channel_layer().group_send(
+            org_group(other_org.schema), {"type": "html.fragment", "html": "<div id='b'>beta</div>"}
+        )
+        beta_received = await beta.receive_from(timeout=3)
+        await beta.disconnect()
+        return closed, beta_received
+
+    closed, beta_received = async_to_sync(scenario)()
+    assert closed == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+    assert beta_received == "<div id='b'>beta</div>"
+
+
+def test_removing_a_member_closes_that_members_sockets_only(
+    org, client_for, make_member, django_capture_on_commit_callbacks
+):
+    from asgiref.sync import sync_to_async
+
+    from tenants.invitations import membership_remove
+    from tenants.models import Membership
+
+    member = make_member(org, "member")
+    member_cookie = _session_cookie(client_for, member, org)
+    owner_cookie = _session_cookie(client_for, org.owner, org)
+
+    def remove_member():
+        actor = Membership.objects.get(user=org.owner, organization=org.organization)
+        target = Membership.objects.get(user=member, organization=org.organization)
+        with django_capture_on_commit_callbacks(execute=True):
+            membership_remove(actor_membership=actor, membership=target)
+
+    async def scenario():
+        removed = _communicator(org.domain, member_cookie)
+        owner = _communicator(org.domain, owner_cookie)
+        assert (await removed.connect())[0]
+        assert (await owner.connect())[0]
+        await sync_to_async(remove_member)()
+        closed = await removed.receive_output(timeout=3)
+        await get_channel_layer().group_send(
+            org_group(org.schema), {"type": "html.fragment", "html": "<div id='a'>still here</div>"}
+        )
+        owner_received = await owner.receive_from(timeout=3)
+        await owner.disconnect()
+        return closed, owner_received
+
+    closed, owner_received = async_to_sync(scenario)()
+    assert closed == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+    assert owner_received == "<div id='a'>still here</div>"
