@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from alerts.retention import raw_payloads_prune
+from alerts.retention import raw_payloads_prune, signals_prune
 from alerts.services.announce import signals_announce_now
-from tenants.jobs import enqueue_in_tenant, tenant_job
-from tenants.models import Organization
+from tenants.jobs import enqueue_in_every_active_tenant, tenant_job
 
 
 @tenant_job
@@ -15,17 +14,11 @@ def signals_announce(schema_name: str) -> int:
 
 
 @tenant_job
-def raw_payloads_prune_in(schema_name: str) -> int:
-    return raw_payloads_prune()
+def alerts_retention_in(schema_name: str) -> dict:
+    """Delete this organization's raw payloads and resolved signals past their retention."""
+    return {"raw_payloads": raw_payloads_prune(), "signals": signals_prune()}
 
 
-def raw_payloads_prune_everywhere() -> int:
-    """Scheduler entry point: one pruning job per active organization."""
-    schemas = list(
-        Organization.objects.filter(is_active=True)
-        .exclude(schema_name="public")
-        .values_list("schema_name", flat=True)
-    )
-    for schema in schemas:
-        enqueue_in_tenant("default", raw_payloads_prune_in, schema)
-    return len(schemas)
+def alerts_retention_everywhere() -> int:
+    """Scheduler entry point: one retention job per active organization."""
+    return enqueue_in_every_active_tenant("default", alerts_retention_in)

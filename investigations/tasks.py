@@ -37,14 +37,21 @@ def sweep_investigations_in(schema_name: str) -> dict:
 
 def sweep_investigations_everywhere() -> int:
     """Scheduler entry point: one sweep job per active organization."""
-    from tenants.jobs import enqueue_in_tenant
-    from tenants.models import Organization
+    from tenants.jobs import enqueue_in_every_active_tenant
 
-    schemas = list(
-        Organization.objects.filter(is_active=True)
-        .exclude(schema_name="public")
-        .values_list("schema_name", flat=True)
-    )
-    for schema in schemas:
-        enqueue_in_tenant("default", sweep_investigations_in, schema)
-    return len(schemas)
+    return enqueue_in_every_active_tenant("default", sweep_investigations_in)
+
+
+@tenant_job
+def investigations_retention_in(schema_name: str) -> int:
+    """Delete this organization's finished investigations past their retention."""
+    from investigations.retention import investigations_prune
+
+    return investigations_prune()
+
+
+def investigations_retention_everywhere() -> int:
+    """Scheduler entry point: one retention job per active organization."""
+    from tenants.jobs import enqueue_in_every_active_tenant
+
+    return enqueue_in_every_active_tenant("default", investigations_retention_in)

@@ -2,17 +2,23 @@
 
 from rq import cron
 
-from alerts.tasks import raw_payloads_prune_everywhere
+from alerts.tasks import alerts_retention_everywhere
 from investigations.notify.tasks import digests_due_everywhere
-from investigations.tasks import sweep_investigations_everywhere
+from investigations.tasks import investigations_retention_everywhere, sweep_investigations_everywhere
 from opsworker.scheduler_heartbeat import beat
 from tenants.audit import audit_prune_everywhere
 
 # Record that the scheduler is alive.
 cron.register(beat, queue_name="default", interval=60, name="scheduler-heartbeat")
-# Raw webhook bodies older than OPSWORKER_RAW_PAYLOAD_RETENTION_DAYS, every hour.
+# Raw webhook bodies and resolved signals past their retention (organization setting or
+# OPSWORKER_RAW_PAYLOAD_RETENTION_DAYS / OPSWORKER_SIGNAL_RETENTION_DAYS), every hour.
+cron.register(alerts_retention_everywhere, queue_name="default", cron="17 * * * *", name="alerts-retention")
+# Finished investigations past their retention (OPSWORKER_INVESTIGATION_RETENTION_DAYS), daily.
 cron.register(
-    raw_payloads_prune_everywhere, queue_name="default", cron="17 * * * *", name="raw-payload-retention"
+    investigations_retention_everywhere,
+    queue_name="default",
+    cron="29 3 * * *",
+    name="investigation-retention",
 )
 # Pending investigations whose job was lost (e.g. Redis was down at commit) and dead workers' runs.
 cron.register(

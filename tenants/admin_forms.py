@@ -44,22 +44,23 @@ class AcceptNewUserForm(forms.Form):
         return cleaned
 
 
-def _days_field(label: str) -> forms.IntegerField:
+def _days_field(label: str, default_setting: str) -> forms.IntegerField:
+    default = getattr(settings, default_setting)
     return forms.IntegerField(
         label=label,
         required=False,
         min_value=1,
         max_value=MAX_RETENTION_DAYS,
-        help_text="Days; empty keeps the installation's default.",
+        help_text=f"Days; empty keeps the installation's default ({default} days).",
     )
 
 
 class OrganizationSettingsForm(forms.Form):
     name = forms.CharField(max_length=200)
     time_zone = forms.CharField(max_length=64, help_text="An IANA name, e.g. Europe/Paris.")
-    signal_retention_days = _days_field("Keep signals")
-    raw_payload_retention_days = _days_field("Keep raw webhook payloads")
-    investigation_retention_days = _days_field("Keep investigations")
+    signal_retention_days = _days_field("Keep resolved signals", "SIGNAL_RETENTION_DAYS")
+    raw_payload_retention_days = _days_field("Keep raw webhook payloads", "RAW_PAYLOAD_RETENTION_DAYS")
+    investigation_retention_days = _days_field("Keep finished investigations", "INVESTIGATION_RETENTION_DAYS")
     default_action = forms.ChoiceField(
         choices=Decision.choices, help_text="What happens to a signal no rule matches."
     )

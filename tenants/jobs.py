@@ -58,3 +58,16 @@ def enqueue_in_tenant(
 def current_schema() -> str:
     """The schema the current request or job runs in."""
     return connection.schema_name
+
+
+def enqueue_in_every_active_tenant(queue: str, func: Callable[..., Any] | str) -> int:
+    """Scheduler fan-out: enqueue `func(schema_name)` once per active organization; returns how many."""
+    with schema_context("public"):
+        schemas = list(
+            Organization.objects.filter(is_active=True)
+            .exclude(schema_name="public")
+            .values_list("schema_name", flat=True)
+        )
+    for schema in schemas:
+        enqueue_in_tenant(queue, func, schema)
+    return len(schemas)

@@ -83,6 +83,15 @@ def retention_days(organization, kind: str) -> int | None:
     return row[field] if row else None
 
 
+def retention_days_here(kind: str, default: int) -> int:
+    """Days to keep `kind` for the organization whose schema the connection is in, else `default`."""
+    from tenants.quotas import organization_here
+
+    organization = organization_here()
+    own = retention_days(organization, kind) if organization is not None else None
+    return own or default
+
+
 def default_action_get(organization) -> str:
     from alerts.rules.loader import rule_settings
 

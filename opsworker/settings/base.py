@@ -217,6 +217,11 @@ WEBHOOK_MAX_DEPTH = env.integer("OPSWORKER_WEBHOOK_MAX_DEPTH", 64, minimum=4)
 WEBHOOK_RATE_LIMIT_PER_MINUTE = env.integer("OPSWORKER_WEBHOOK_RATE_LIMIT_PER_MINUTE", 1200, minimum=1)
 # Days raw webhook bodies are kept (signals are kept longer; see retention settings).
 RAW_PAYLOAD_RETENTION_DAYS = env.integer("OPSWORKER_RAW_PAYLOAD_RETENTION_DAYS", 14, minimum=1)
+# Days resolved signals are kept after their last delivery (firing ones and those a kept
+# investigation refers to are never deleted), and days finished investigations are kept.
+# Each organization may set its own (Settings → Organization).
+SIGNAL_RETENTION_DAYS = env.integer("OPSWORKER_SIGNAL_RETENTION_DAYS", 180, minimum=1)
+INVESTIGATION_RETENTION_DAYS = env.integer("OPSWORKER_INVESTIGATION_RETENTION_DAYS", 365, minimum=1)
 # Directory of pre-loaded SNS signing certificates (air-gapped installs, tests); empty = fetch.
 SNS_CERT_DIR = env.string("OPSWORKER_SNS_CERT_DIR", "")
 # Any request body over this is refused by the ASGI layer before Django reads it.
