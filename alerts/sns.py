@@ -47,6 +47,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from alerts.payload_guard import PayloadRejected
+
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
 NOTIFICATION = "Notification"
 UNSUBSCRIBE_CONFIRMATION = "UnsubscribeConfirmation"
@@ -94,16 +96,8 @@ CertFetcher = Callable[[str], bytes]
 SubscribeFetcher = Callable[[str], int]
 
 
-class SnsError(Exception):
-    """The delivery is refused; `status` is the HTTP answer and `message` says why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.status}: {self.message}"
+class SnsError(PayloadRejected):
+    """The SNS delivery is refused; `status` is the HTTP answer and `message` says why."""
 
 
 class FetchFailed(Exception):

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from alerts.selectors import signal_get
+from investigations.engine.target import RESOURCE_NAME, TARGET_KINDS
 from investigations.feedback import (
     FeedbackRating,
     feedback_for,
@@ -24,30 +25,15 @@ from investigations.services import investigation_rerun, investigation_start
 from tenants.permissions import can, require
 from tenants.roles import Capability
 
-KINDS = [
-    "Pod",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-    "Service",
-    "Ingress",
-    "Node",
-    "HorizontalPodAutoscaler",
-    "PersistentVolumeClaim",
-]
-_NAME = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
-
 
 class NewInvestigationForm(forms.Form):
     cluster = forms.ChoiceField(help_text="The cluster whose agent will read the evidence.")
     namespace = forms.RegexField(
-        regex=_NAME, max_length=253, required=False, help_text="Leave empty only for a Node."
+        regex=RESOURCE_NAME, max_length=253, required=False, help_text="Leave empty only for a Node."
     )
-    kind = forms.ChoiceField(choices=[(k, k) for k in KINDS])
+    kind = forms.ChoiceField(choices=[(k, k) for k in TARGET_KINDS])
     name = forms.RegexField(
-        regex=_NAME,
+        regex=RESOURCE_NAME,
         max_length=253,
         error_messages={"invalid": "Use the resource's Kubernetes name (lower case, digits, - and .)."},
     )

@@ -19,7 +19,8 @@ from alerts.rules.engine import rule_spec_from_dict
 from alerts.rules.loader import bump_version, rule_settings
 
 EXPORT_VERSION = 1
-_RULE_FIELDS = (
+# A rule's editable fields: what export writes, import and the API accept.
+RULE_FIELDS = (
     "name",
     "description",
     "enabled",
@@ -35,7 +36,7 @@ _RULE_FIELDS = (
 
 def rule_snapshot(rule: Rule) -> dict[str, Any]:
     """The rule as plain data (history entries, YAML export, duplicate)."""
-    data = {field: getattr(rule, field) for field in _RULE_FIELDS}
+    data = {field: getattr(rule, field) for field in RULE_FIELDS}
     data["position"] = rule.position
     return data
 

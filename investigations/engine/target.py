@@ -11,6 +11,23 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+# The kinds an investigation can be about (the "new investigation" form, the extraction model).
+TARGET_KINDS = (
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "Service",
+    "Ingress",
+    "Node",
+    "HorizontalPodAutoscaler",
+    "PersistentVolumeClaim",
+)
+# A Kubernetes object or namespace name (DNS subdomain, lower case).
+RESOURCE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+
 # Label → kind, most specific first.
 _LABEL_KINDS = (
     ("pod", "Pod"),

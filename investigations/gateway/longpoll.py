@@ -31,7 +31,7 @@ from django_tenants.utils import remove_www, schema_context
 from agent.protocol import PATH_COMMANDS, commands_message, dumps
 from investigations.gateway import services
 from investigations.gateway.selectors import cluster_for_token
-from investigations.gateway.views import MAX_POLL_WAIT_SECONDS, MAX_TOKEN_LENGTH, NOT_FOUND, UNAUTHORIZED
+from investigations.gateway.views import MAX_POLL_WAIT_SECONDS, NOT_FOUND, UNAUTHORIZED, bearer_token
 from investigations.gateway.views import _wait_for_commands as wait_for_commands
 
 logger = logging.getLogger(__name__)
@@ -42,16 +42,6 @@ def _header(scope: dict, name: bytes) -> str:
         if key == name:
             return value.decode("latin-1")
     return ""
-
-
-def _token(scope: dict) -> str | None:
-    scheme, _, token = _header(scope, b"authorization").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    if not token.isascii() or not token.isprintable() or " " in token:
-        return None
-    return token
 
 
 def _host(scope: dict) -> str:
@@ -115,7 +105,7 @@ class AgentLongPollMiddleware:
                 send, 400, {"error": "'wait' must be a whole number of seconds", "status": 400}
             )
         wait = min(int(text), MAX_POLL_WAIT_SECONDS)
-        token = _token(scope)
+        token = bearer_token(_header(scope, b"authorization"))
         if token is None:
             challenge = [(b"www-authenticate", b'Bearer realm="opsworker-agent"')]
             return await _send_json(send, 401, {"error": UNAUTHORIZED, "status": 401}, challenge)

@@ -72,8 +72,9 @@ def _version_error() -> JsonResponse:
     )
 
 
-def _bearer(request: HttpRequest) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+def bearer_token(authorization: str) -> str | None:
+    """The cluster token of an `Authorization: Bearer …` header value, or None when it is not one."""
+    scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
         return None
@@ -92,7 +93,7 @@ def _schema(request: HttpRequest) -> str | None:
 
 def _authenticate(request: HttpRequest) -> tuple[str, Cluster] | JsonResponse:
     """Sync: (schema, cluster) or the refusal to send."""
-    token = _bearer(request)
+    token = bearer_token(request.headers.get("Authorization", ""))
     if token is None:
         logger.info("agent.gateway.no_credentials", extra={"path": request.path})
         return _error(401, UNAUTHORIZED)

@@ -12,12 +12,11 @@ from typing import Any
 from alerts.models import Decision, SignalStatus, Source
 from alerts.rules.conditions import FIXED_FIELDS, OPERATORS
 from alerts.selectors import SORTS
-from investigations.investigation_views import _NAME as K8S_NAME_PATTERN
-from investigations.investigation_views import KINDS
+from investigations.engine.target import RESOURCE_NAME, TARGET_KINDS
 from investigations.models import ClusterStatus, InvestigationStatus
 
 # The page's form is the one source of the valid kinds and the Kubernetes name rule.
-_K8S_NAME = K8S_NAME_PATTERN
+_K8S_NAME = RESOURCE_NAME.pattern
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
 _BOOL = {"type": "boolean"}
@@ -231,7 +230,7 @@ SCHEMAS: dict[str, dict] = {
                 "pattern": _K8S_NAME,
                 "description": "Required for every kind but Node.",
             },
-            "kind": {"type": "string", "enum": list(KINDS)},
+            "kind": {"type": "string", "enum": list(TARGET_KINDS)},
             "name": {"type": "string", "maxLength": 253, "pattern": _K8S_NAME},
         },
         required=["cluster", "kind", "name"],

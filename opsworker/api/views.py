@@ -168,19 +168,6 @@ def investigation_rerun_view(request, pk: int):
 
 # --- rules -----------------------------------------------------------------------------------------
 
-RULE_FIELDS = (
-    "name",
-    "description",
-    "enabled",
-    "match_mode",
-    "conditions",
-    "action",
-    "target_cluster",
-    "dedup_window_minutes",
-    "max_investigations_per_hour",
-    "notify_channel",
-)
-
 
 def _rule_get(pk: int) -> Rule:
     rule = Rule.objects.filter(pk=path_id(pk)).first()
@@ -192,7 +179,7 @@ def _rule_get(pk: int) -> Rule:
 def _rule_input(data: dict, *, partial: bool, current: dict | None = None) -> tuple[dict, int | None]:
     """Type-check the body, then let the rules service validate the meaning (its messages → 400)."""
     fields = Fields(data)
-    fields.unknown((*RULE_FIELDS, "position"))
+    fields.unknown((*rule_services.RULE_FIELDS, "position"))
     fields.string("name", required=not partial, max_length=120)
     fields.string("description", max_length=5000)
     fields.boolean("enabled")
@@ -206,7 +193,7 @@ def _rule_input(data: dict, *, partial: bool, current: dict | None = None) -> tu
     position = fields.integer("position", minimum=1, maximum=100000)
     fields.raise_if_invalid()
     merged = dict(current or {})
-    merged.update({name: data[name] for name in RULE_FIELDS if name in data})
+    merged.update({name: data[name] for name in rule_services.RULE_FIELDS if name in data})
     return merged, position
 
 

@@ -4,49 +4,19 @@ headline figure is on the page, nothing overflows, and the screenshot lands in d
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-import httpx
 import pytest
-from django.urls import include, path
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from opsworker.urls import urlpatterns as organization_urlpatterns
 from tests.browser.conftest import screenshot_path, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-ROOT = Path(__file__).resolve().parents[2]
-
-# The organization URLs plus insights, as the lead includes them (once they do, nothing is added).
-urlpatterns = [
-    *organization_urlpatterns,
-    *(
-        []
-        if any(getattr(p, "namespace", None) == "insights" for p in organization_urlpatterns)
-        else [path("", include("investigations.insights_urls"))]
-    ),
-]
-SERVER = """
-import sys
-import django
-django.setup()
-from django.conf import settings
-settings.ROOT_URLCONF = sys.argv[1]
-import uvicorn
-from opsworker.asgi import application
-uvicorn.run(application, host="127.0.0.1", port=int(sys.argv[2]), lifespan="off", access_log=False,
-            ws="websockets-sansio", log_level="warning")
-"""
 NAMESPACES = ("payments", "checkout", "search", "shop", "platform-ingress", "data-pipeline")
 CLUSTERS = ("prod-eu-1", "prod-us-1", "staging")
 SOURCES = ("alertmanager",) * 6 + ("grafana",) * 2 + ("datadog", "cloudwatch")
@@ -62,50 +32,6 @@ CATEGORIES = (
     ("unknown", 1),
 )
 RATINGS = ("accurate",) * 6 + ("partial",) * 2 + ("needs_improvement",)
-
-
-@pytest.fixture
-def insights_server_url(committed):
-    """uvicorn on the test database, with the insights URLs included if the URLconf lacks them."""
-    import socket
-
-    from django.db import connection
-
-    db = connection.settings_dict
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="opsworker.settings.test",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVER, __name__, str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError("uvicorn did not start:\n" + (process.stdout.read() if process.stdout else ""))
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 @pytest.fixture
@@ -182,14 +108,14 @@ def seeded_month(committed):
     connections.close_all()
 
 
-def test_insights_page_in_chromium(new_page, insights_server_url, seeded_month):
+def test_insights_page_in_chromium(new_page, live_server_url, seeded_month):
     # (new_page first: it is torn down last and closes the connections the ORM used under Playwright)
     from investigations.insights import insights_for, period_last
 
     org = seeded_month
     with schema_context(org.organization.schema_name):
         expected = insights_for(period_last(30, datetime.now(UTC).date()))
-    base = insights_server_url.replace("127.0.0.1", org.domain)
+    base = live_server_url.replace("127.0.0.1", org.domain)
     page = new_page()
     # *.localhost resolves to the loopback address in Chromium
     sign_in(page, base, org.owner.email, PASSWORD)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from investigations.feedback import InvestigationFeedback, feedback_record
+from investigations.llm.prompts import TAXONOMY
 from investigations.models import Investigation, InvestigationStep
 from investigations.presentation import CATEGORY_WORDING, category_label
 from opsworker.asgi import application
@@ -267,30 +268,7 @@ def test_topology_svg_marks_root_alerting_and_missing(org, client_for):
 
 
 def test_category_wording_covers_the_taxonomy():
-    taxonomy = [
-        "app-crash",
-        "missing-config-key",
-        "bad-config-value",
-        "dependency-unavailable",
-        "oom-killed",
-        "cpu-throttled",
-        "image-pull-error",
-        "unschedulable-resources",
-        "unschedulable-constraints",
-        "pvc-unbound",
-        "readiness-probe-misconfigured",
-        "liveness-probe-misconfigured",
-        "service-selector-mismatch",
-        "service-port-mismatch",
-        "ingress-misconfigured",
-        "node-problem",
-        "hpa-at-max",
-        "quota-exceeded",
-        "job-failed",
-        "rbac-forbidden",
-        "unknown",
-    ]
-    assert set(taxonomy) <= set(CATEGORY_WORDING)
+    assert set(TAXONOMY) <= set(CATEGORY_WORDING)
     assert category_label("something-new") == "Something new"
 
 
