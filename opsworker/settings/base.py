@@ -186,6 +186,9 @@ X_FRAME_OPTIONS = "DENY"
 # --- Logging: dotted event names with structured fields ---------------------------------------
 LOG_LEVEL = env.string("OPSWORKER_LOG_LEVEL", "INFO")
 LOG_FORMAT = env.string("OPSWORKER_LOG_FORMAT", "json")  # json | console
+# The loggers of our own code (each module logs under its dotted name).
+PROJECT_LOGGERS = ("opsworker", "tenants", "alerts", "investigations", "agent")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -46,6 +46,7 @@ def test_main_serves_commands_and_stops_on_sigterm(sim: Any) -> None:
                 "OPSWORKER_PORTAL_URL": portal.url,
                 "OPSWORKER_CLUSTER_TOKEN": TOKEN,
                 "OPSWORKER_KUBE_API_URL": sim.url,
+                "OPSWORKER_LOG_LEVEL": "DEBUG",
                 "OPSWORKER_POLL_WAIT_SECONDS": "1",
             }
         )
@@ -72,6 +73,7 @@ def test_main_exits_2_on_protocol_mismatch(sim: Any) -> None:
                 "OPSWORKER_PORTAL_URL": portal.url,
                 "OPSWORKER_CLUSTER_TOKEN": TOKEN,
                 "OPSWORKER_KUBE_API_URL": sim.url,
+                "OPSWORKER_LOG_LEVEL": "DEBUG",
             }
         )
         _, stderr = process.communicate(timeout=60)

@@ -72,6 +72,7 @@ def start_agent(tmp_path):
             OPSWORKER_ALLOW_INSECURE_PORTAL="1",
             OPSWORKER_CLUSTER_TOKEN=token,
             OPSWORKER_KUBE_API_URL=kube_url,
+            OPSWORKER_LOG_LEVEL="DEBUG",  # every log call of the agent runs in the suite
             OPSWORKER_POLL_WAIT_SECONDS="5",
             **extra,
         )
@@ -319,6 +320,7 @@ def test_agent_end_to_end_over_sqs(committed, sqs_queues, simulator, tmp_path):
         OPSWORKER_SQS_REGION="eu-west-1",
         OPSWORKER_SQS_ENDPOINT_URL=endpoint,
         OPSWORKER_KUBE_API_URL=simulator.url,
+        OPSWORKER_LOG_LEVEL="DEBUG",  # every log call of the agent runs in the suite
         OPSWORKER_POLL_WAIT_SECONDS="1",
     )
     log = open(tmp_path / "agent-sqs.log", "w")  # noqa: SIM115

@@ -41,6 +41,7 @@ def connected_cluster(committed, live_server_url):
         OPSWORKER_PORTAL_HOST=f"{alpha.domain}:{port}",
         OPSWORKER_CLUSTER_TOKEN=made.token,
         OPSWORKER_KUBE_API_URL=simulator.url,
+        OPSWORKER_LOG_LEVEL="DEBUG",  # every log call of the agent runs in the suite
         OPSWORKER_POLL_WAIT_SECONDS="5",
         OPSWORKER_HEARTBEAT_SECONDS="5",
     )
