@@ -49,7 +49,9 @@ def chat_ask(investigation: Investigation, user, question: str) -> tuple[ChatMes
         enqueue_in_tenant(
             "investigations", "investigations.chat.tasks.chat_answer_job", connection.schema_name, pending.pk
         )
-    logger.info("investigations.chat.asked", extra={"investigation": investigation.pk, "chat_message": asked.pk})
+    logger.info(
+        "investigations.chat.asked", extra={"investigation": investigation.pk, "chat_message": asked.pk}
+    )
     return asked, pending
 
 
