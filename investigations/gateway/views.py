@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
@@ -35,6 +34,7 @@ from agent.protocol import (
     dumps,
     versions_overlap,
 )
+from alerts.payload_guard import PayloadRejected, decode_body
 from investigations.gateway import services, wake
 from investigations.gateway.selectors import cluster_for_token
 from investigations.models import Cluster
@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 MAX_TOKEN_LENGTH = 256
 MAX_POLL_WAIT_SECONDS = 120
 MAX_RESULTS_PER_POST = 1000
+# A Kubernetes object is a few dozen levels deep; far deeper is hostile (Python's parser would
+# raise RecursionError). Checked before json.loads by the same guard as the webhooks.
+MAX_JSON_DEPTH = 128
 
 UNAUTHORIZED = "send the cluster token as 'Authorization: Bearer <token>'"
 NOT_FOUND = "unknown cluster token for this organization: check the token and the portal URL, or rotate it"
@@ -118,9 +121,11 @@ def _read_json(request: HttpRequest) -> dict[str, Any] | JsonResponse:
     if len(raw) > limit:
         return _error(413, f"body is over the limit of {limit} bytes")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "body is not valid JSON")
+        body = decode_body(
+            raw, request.META.get("CONTENT_TYPE", ""), max_bytes=limit, max_depth=MAX_JSON_DEPTH
+        )
+    except PayloadRejected as rejected:
+        return _error(rejected.status, rejected.message)
     if not isinstance(body, dict):
         return _error(400, "body must be a JSON object")
     return body
