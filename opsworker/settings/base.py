@@ -133,7 +133,16 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:ch", "capacity": 500, "expiry": 30},
+        "CONFIG": {
+            # channels_redis waits for the next message with a blocking BZPOPMIN of 5 s; redis-py 8's
+            # default read timeout is also 5 s, so every quiet period ended in TimeoutError, a dead
+            # consumer and a browser reconnect (fragments sent meanwhile were lost). Reads may
+            # outlast the wait by a margin; a Redis that stopped answering is still noticed.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2}],
+            "prefix": f"{REDIS_KEY_PREFIX}:ch",
+            "capacity": 500,
+            "expiry": 30,
+        },
     }
 }
 

@@ -7,7 +7,7 @@ from opsworker.settings.base import *  # noqa: F403
 REDIS_URL = env.string("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = "opsworker-test"  # noqa: F405
-CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [REDIS_URL]  # noqa: F405
+CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"] = REDIS_URL  # noqa: F405
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "opsworker-test:ch"  # noqa: F405
 for _queue in RQ_QUEUES.values():  # noqa: F405
     _queue["URL"] = REDIS_URL
