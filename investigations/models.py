@@ -47,6 +47,12 @@ class Investigation(models.Model):
     )
     llm_tokens = models.PositiveIntegerField(default=0)
     llm_cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    # A running investigation is leased to the worker running it, which renews the lease while it
+    # works; a lapsed lease means the worker is gone and the sweeper re-queues it (once).
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times a worker has started this investigation."
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

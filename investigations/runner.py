@@ -8,10 +8,12 @@ publishes progress live, and stores the result, or the failure with what was col
 from __future__ import annotations
 
 import logging
+import threading
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from investigations.engine.agent_reader import agent_reader, reader_errors
@@ -26,17 +28,77 @@ logger = logging.getLogger(__name__)
 
 
 def _claim(investigation_id: int) -> Investigation | None:
+    """Take a pending investigation: running, one more attempt, leased to this worker."""
     with transaction.atomic():
         investigation = (
             Investigation.objects.select_for_update(skip_locked=True).filter(pk=investigation_id).first()
         )
         if investigation is None or investigation.status != InvestigationStatus.PENDING:
             return None
+        now = timezone.now()
         investigation.status = InvestigationStatus.RUNNING
-        investigation.started_at = timezone.now()
-        investigation.save(update_fields=["status", "started_at"])
+        investigation.started_at = now
+        investigation.attempts += 1
+        investigation.lease_expires_at = now + timedelta(seconds=settings.INVESTIGATION_LEASE_SECONDS)
+        investigation.save(update_fields=["status", "started_at", "attempts", "lease_expires_at"])
     publish_investigation(investigation)
     return investigation
+
+
+class Lease:
+    """Keeps renewing a running investigation's lease from a thread while this worker runs it.
+
+    The thread has its own database connection (Django's are per thread) and enters the schema
+    itself. If a renewal finds the investigation no longer ours (the sweeper handed it to another
+    worker after our lease lapsed), `lost` is set and this run's result is not saved.
+    """
+
+    def __init__(self, investigation: Investigation) -> None:
+        self.schema = current_schema()
+        self.pk = investigation.pk
+        self.attempt = investigation.attempts
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{self.pk}", daemon=True)
+
+    def __enter__(self) -> Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def ours(self):
+        return Investigation.objects.filter(
+            pk=self.pk, status=InvestigationStatus.RUNNING, attempts=self.attempt
+        )
+
+    def _run(self) -> None:
+        from django.db import connection
+        from django_tenants.utils import schema_context
+
+        try:
+            while not self._stop.wait(settings.INVESTIGATION_LEASE_RENEW_SECONDS):
+                expires = timezone.now() + timedelta(seconds=settings.INVESTIGATION_LEASE_SECONDS)
+                try:
+                    with schema_context(self.schema):
+                        renewed = self.ours().update(lease_expires_at=expires)
+                except DatabaseError as error:  # the next renewal may succeed; the lease is 3 renewals long
+                    logger.warning(
+                        "investigations.lease.renew_failed",
+                        extra={"schema": self.schema, "investigation": self.pk, "error": str(error)[:300]},
+                    )
+                    continue
+                if not renewed:
+                    self.lost = True
+                    logger.warning(
+                        "investigations.lease.lost",
+                        extra={"schema": self.schema, "investigation": self.pk, "attempt": self.attempt},
+                    )
+                    return
+        finally:
+            connection.close()
 
 
 def choose_cluster(investigation: Investigation) -> Cluster | None:
@@ -140,6 +202,7 @@ def run_investigation_now(investigation_id: int) -> Investigation | None:
 
         return extract_with_model(alert_fields_, today=timezone.now().date())
 
+    lease = Lease(investigation)
     pipeline = Pipeline(
         read,
         fields,
@@ -149,8 +212,10 @@ def run_investigation_now(investigation_id: int) -> Investigation | None:
         reader_errors=reader_errors(),
         model_hook=model_hook,
     )
-    outcome = pipeline.run()
+    with lease:
+        outcome = pipeline.run()
     investigation.result = outcome.result
+    investigation.lease_expires_at = None
     investigation.finished_at = timezone.now()
     if outcome.failure:
         investigation.status = InvestigationStatus.FAILED
@@ -165,7 +230,14 @@ def run_investigation_now(investigation_id: int) -> Investigation | None:
         llm = outcome.result.get("llm") or {}
         investigation.llm_tokens = int(llm.get("tokens") or 0)
         investigation.llm_cost = Decimal(str(llm.get("cost") or 0))
-    investigation.save()
+    with transaction.atomic():
+        if lease.lost or not list(lease.ours().select_for_update().values_list("pk", flat=True)):
+            logger.warning(
+                "investigations.result_dropped",
+                extra={"schema": lease.schema, "investigation": investigation.pk, "attempt": lease.attempt},
+            )
+            return None
+        investigation.save()
     publish_investigation(investigation)
     notify_investigation_finished(investigation)
     logger.info(
@@ -184,7 +256,8 @@ def _fail(investigation: Investigation, reason: str) -> Investigation:
     investigation.status = InvestigationStatus.FAILED
     investigation.failure_reason = reason[:500]
     investigation.finished_at = timezone.now()
-    investigation.save(update_fields=["status", "failure_reason", "finished_at"])
+    investigation.lease_expires_at = None
+    investigation.save(update_fields=["status", "failure_reason", "finished_at", "lease_expires_at"])
     publish_investigation(investigation)
     notify_investigation_finished(investigation)
     return investigation

@@ -45,10 +45,23 @@ def pipeline_check_fragment(check: PipelineCheck) -> str:
 # --- investigations ---------------------------------------------------------------------------
 
 
+def investigation_job_id(schema: str, investigation_id: int, attempt: int) -> str:
+    """The RQ job id of one attempt, so the sweeper can tell whether that job is still in Redis."""
+    return f"investigation-{schema}-{investigation_id}-{attempt}"
+
+
 def investigation_enqueue(investigation) -> None:
-    """Queue the engine job for a pending investigation once the current transaction commits."""
+    """Queue the engine job for a pending investigation once the current transaction commits.
+
+    Best effort: with Redis down nothing is raised; the sweeper re-queues it when Redis is back.
+    """
+    schema = current_schema()
     enqueue_in_tenant(
-        "investigations", "investigations.tasks.run_investigation", current_schema(), investigation.pk
+        "investigations",
+        "investigations.tasks.run_investigation",
+        schema,
+        investigation.pk,
+        job_id=investigation_job_id(schema, investigation.pk, investigation.attempts + 1),
     )
 
 
@@ -99,32 +112,140 @@ def investigation_rerun(*, investigation, requested_by: str):
     )
 
 
-def investigations_sweep(
-    *, pending_after_seconds: int = 120, running_after_seconds: int | None = None
-) -> dict:
-    """Re-queue pending investigations whose job was lost; fail running ones whose worker died."""
+RESUMED_STAGE = "resumed"
+
+
+def investigations_sweep(*, now=None) -> dict:
+    """Re-queue pending investigations whose job was lost; resume (once) running ones whose worker died.
+
+    Pending for longer than `INVESTIGATION_REQUEUE_AFTER_SECONDS` and no job of theirs waiting in
+    Redis (it was down at commit, or restarted empty): enqueued again. Running with a lapsed lease
+    (the worker stopped renewing it): back to pending with a note in the step log, and enqueued,
+    until `INVESTIGATION_MAX_ATTEMPTS` workers were lost; then failed with that reason.
+    """
     from datetime import timedelta
 
     from django.conf import settings
 
     from investigations.models import Investigation, InvestigationStatus
 
-    now = timezone.now()
-    running_after_seconds = running_after_seconds or settings.INVESTIGATION_DEADLINE_SECONDS * 2
-    stale = list(
-        Investigation.objects.filter(
-            status=InvestigationStatus.PENDING, created_at__lt=now - timedelta(seconds=pending_after_seconds)
+    now = now or timezone.now()
+    schema = current_schema()
+    waiting = Investigation.objects.filter(
+        status=InvestigationStatus.PENDING,
+        created_at__lt=now - timedelta(seconds=settings.INVESTIGATION_REQUEUE_AFTER_SECONDS),
+    ).values_list("pk", "attempts")[:500]
+    requeued = [pk for pk, attempts in waiting if _requeue_unless_queued(schema, pk, attempts)]
+    running = Investigation.objects.filter(status=InvestigationStatus.RUNNING)
+    resumed, failed = [], []
+    for pk in running.filter(lease_expires_at__lt=now).values_list("pk", flat=True)[:500]:
+        outcome = _worker_lost(pk, now)
+        if outcome == "resumed":
+            resumed.append(pk)
+        elif outcome == "failed":
+            failed.append(pk)
+    # Rows started before leases existed have none: the old rule (twice the deadline) fails them.
+    failed += list(
+        running.filter(
+            lease_expires_at__isnull=True,
+            started_at__lt=now - timedelta(seconds=settings.INVESTIGATION_DEADLINE_SECONDS * 2),
         ).values_list("pk", flat=True)[:500]
     )
-    for pk in stale:
-        enqueue_in_tenant("investigations", "investigations.tasks.run_investigation", current_schema(), pk)
-    dead = Investigation.objects.filter(
-        status=InvestigationStatus.RUNNING, started_at__lt=now - timedelta(seconds=running_after_seconds)
-    ).update(
-        status=InvestigationStatus.FAILED,
-        finished_at=now,
-        failure_reason="the worker running this investigation stopped before finishing; re-run it",
+    if failed:
+        running.filter(pk__in=failed, lease_expires_at__isnull=True).update(
+            status=InvestigationStatus.FAILED,
+            finished_at=now,
+            failure_reason="the worker running this investigation stopped before finishing; re-run it",
+        )
+    if requeued or resumed or failed:
+        logger.info(
+            "investigations.sweep",
+            extra={"schema": schema, "requeued": requeued, "resumed": resumed, "failed": failed},
+        )
+    # A resumed investigation is re-queued too.
+    return {"requeued": len(requeued) + len(resumed), "failed": len(failed)}
+
+
+def _requeue_unless_queued(schema: str, investigation_id: int, attempts: int) -> bool:
+    """Enqueue the next attempt's job unless it is still waiting or running in Redis."""
+    import django_rq
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    job_id = investigation_job_id(schema, investigation_id, attempts + 1)
+    connection = django_rq.get_connection("investigations")
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        job = None
+    if job is not None:
+        if job.get_status(refresh=False) in (
+            JobStatus.QUEUED,
+            JobStatus.STARTED,
+            JobStatus.SCHEDULED,
+            JobStatus.DEFERRED,
+        ):
+            return False
+        job.delete()  # finished or failed without taking it (e.g. the database was down): run it again
+    enqueue_in_tenant(
+        "investigations", "investigations.tasks.run_investigation", schema, investigation_id, job_id=job_id
     )
-    if stale or dead:
-        logger.info("investigations.sweep", extra={"requeued": len(stale), "failed": dead})
-    return {"requeued": len(stale), "failed": dead}
+    return True
+
+
+def _worker_lost(investigation_id: int, now) -> str | None:
+    """The lease of a running investigation lapsed: resume it once more, or fail it with the reason."""
+    from django.conf import settings
+
+    from investigations.models import Investigation, InvestigationStatus, InvestigationStep
+
+    with transaction.atomic():
+        investigation = (
+            Investigation.objects.select_for_update(skip_locked=True)
+            .filter(pk=investigation_id, status=InvestigationStatus.RUNNING)
+            .first()
+        )
+        if investigation is None:
+            return None
+        lapsed_at = investigation.lease_expires_at or investigation.started_at
+        when = timezone.localtime(lapsed_at).strftime("%H:%M:%S %Z") if lapsed_at else "an unknown time"
+        if investigation.attempts >= settings.INVESTIGATION_MAX_ATTEMPTS:
+            investigation.status = InvestigationStatus.FAILED
+            investigation.finished_at = now
+            investigation.lease_expires_at = None
+            investigation.failure_reason = (
+                f"the worker running this investigation stopped before finishing "
+                f"{investigation.attempts} time(s) (the last one stopped renewing its lease at {when}); "
+                "it is not retried again: re-run it"
+            )[:500]
+            investigation.save(update_fields=["status", "finished_at", "lease_expires_at", "failure_reason"])
+            outcome = "failed"
+        else:
+            investigation.status = InvestigationStatus.PENDING
+            investigation.lease_expires_at = None
+            investigation.save(update_fields=["status", "lease_expires_at"])
+            InvestigationStep.objects.update_or_create(
+                investigation=investigation,
+                stage=RESUMED_STAGE,
+                defaults={
+                    "status": "ok",
+                    "started_at": now,
+                    "finished_at": now,
+                    "summary": (
+                        f"Resumed after a lost worker: the worker running attempt {investigation.attempts} "
+                        f"stopped renewing its lease at {when}; started again from the beginning "
+                        f"(attempt {investigation.attempts + 1} of {settings.INVESTIGATION_MAX_ATTEMPTS})."
+                    ),
+                    "detail": {"lost_attempt": investigation.attempts, "lease_lapsed_at": str(lapsed_at)},
+                },
+            )
+            investigation_enqueue(investigation)
+            outcome = "resumed"
+        from investigations.runner import publish_investigation
+
+        publish_investigation(investigation)
+    if outcome == "failed":
+        from investigations.notify.services import notify_investigation_finished
+
+        notify_investigation_finished(investigation)
+    return outcome

@@ -1,5 +1,6 @@
 """The scheduler's periodic jobs (`manage.py rqcron opsworker.cron`)."""
 
+from django.conf import settings
 from rq import cron
 
 from alerts.tasks import alerts_retention_everywhere
@@ -20,9 +21,14 @@ cron.register(
     cron="29 3 * * *",
     name="investigation-retention",
 )
-# Pending investigations whose job was lost (e.g. Redis was down at commit) and dead workers' runs.
+# Pending investigations whose job was lost (e.g. Redis was down at commit or restarted empty) and
+# running ones whose worker's lease lapsed, every OPSWORKER_INVESTIGATION_SWEEP_SECONDS (10 s): work
+# lost during a Redis outage is queued again within ~20 s of Redis returning.
 cron.register(
-    sweep_investigations_everywhere, queue_name="default", interval=60, name="investigation-sweeper"
+    sweep_investigations_everywhere,
+    queue_name="default",
+    interval=settings.INVESTIGATION_SWEEP_SECONDS,
+    name="investigation-sweeper",
 )
 # Each organization's daily Slack digest, once its local time has passed (idempotent per local date).
 cron.register(digests_due_everywhere, queue_name="default", cron="*/5 * * * *", name="slack-daily-digest")

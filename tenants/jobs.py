@@ -19,6 +19,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from tenants.models import Organization
+from tenants.side_effects import after_commit_best_effort, run_best_effort
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +50,31 @@ def tenant_job(func: Callable[..., Any]) -> Callable[..., Any]:
 def enqueue_in_tenant(
     queue: str, func: Callable[..., Any] | str, schema_name: str, *args: Any, **kwargs: Any
 ):
-    """Enqueue a `@tenant_job` for `schema_name` (after the current transaction commits)."""
+    """Enqueue a `@tenant_job` for `schema_name` after the current transaction commits (now outside one).
+
+    Best effort: if Redis is unavailable the failure is logged with the organization and the job's
+    first argument (the object id), never raised; sweepers re-queue what matters. Returns the job
+    when it was enqueued at once, else None.
+    """
     if schema_name == "public":
         raise ValueError("tenant jobs need an organization schema, not public")
-    return django_rq.get_queue(queue).enqueue(func, schema_name, *args, **kwargs)
+
+    def enqueue():
+        # Already after commit here, so the queue itself must not defer again (django-rq's
+        # on_db_commit mode would run the enqueue inside Django's on_commit, where an error raises).
+        return django_rq.get_queue(queue, commit_mode="auto").enqueue(func, schema_name, *args, **kwargs)
+
+    failure = {
+        "event": "tenants.job.enqueue_failed",
+        "schema": schema_name,
+        "object_id": args[0] if args else None,
+        "queue": queue,
+        "job": func if isinstance(func, str) else f"{func.__module__}.{func.__name__}",
+    }
+    if not connection.in_atomic_block:
+        return run_best_effort(enqueue, **failure)
+    after_commit_best_effort(enqueue, **failure)
+    return None
 
 
 def current_schema() -> str:

@@ -11,7 +11,8 @@ import re
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+
+from tenants.side_effects import after_commit_best_effort
 
 logger = logging.getLogger(__name__)
 
@@ -40,21 +41,29 @@ def publish_access_revoked(group: str) -> None:
     Sockets authenticate only on connect; without this, a suspended organization's or a removed
     member's open pages would keep receiving updates until they reconnect.
     """
-    transaction.on_commit(lambda: _send_event(group, {"type": "access.revoked"}))
+    _after_commit(group, {"type": "access.revoked"})
 
 
 def publish_html(group: str, html: str) -> None:
-    """Send an htmx out-of-band fragment to every socket in `group` once the transaction commits."""
-    transaction.on_commit(lambda: _send(group, html))
+    """Send an htmx out-of-band fragment to every socket in `group` once the transaction commits.
+
+    Best effort: with Redis down the failure is logged (group, organization, object) and the
+    page catches up on its next load or reconnect.
+    """
+    _after_commit(group, {"type": "html.fragment", "html": html})
 
 
-def _send(group: str, html: str) -> None:
-    _send_event(group, {"type": "html.fragment", "html": html})
+def _after_commit(group: str, event: dict) -> None:
+    _kind, _, rest = group.partition(".")
+    schema, _, object_id = rest.partition(".")
+    after_commit_best_effort(
+        lambda: _send_event(group, event),
+        event="realtime.publish_failed",
+        schema=schema,
+        object_id=object_id or None,
+        group=group,
+    )
 
 
 def _send_event(group: str, event: dict) -> None:
-    layer = get_channel_layer()
-    try:
-        async_to_sync(layer.group_send)(group, event)
-    except OSError as error:  # Redis down: live updates are best-effort, the page catches up on load
-        logger.warning("realtime.publish_failed", extra={"group": group, "error": str(error)})
+    async_to_sync(get_channel_layer().group_send)(group, event)

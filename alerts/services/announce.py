@@ -11,15 +11,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import django_rq
-import redis
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from alerts.models import Decision, Signal
 from opsworker.redis_client import shared_redis
+from tenants.jobs import enqueue_in_tenant
 from tenants.realtime import org_group, publish_html
+from tenants.side_effects import after_commit_best_effort
 
 logger = logging.getLogger(__name__)
 
@@ -40,28 +39,28 @@ def announce_soon(schema_name: str, *, new_ids: list[int], changed_ids: list[int
     new_key, changed_key, window_key = _keys(schema_name)
 
     def send() -> None:
-        try:
-            pipe = shared_redis().pipeline()
-            if new_ids:
-                pipe.rpush(new_key, *new_ids)
-                pipe.ltrim(new_key, -MAX_PENDING, -1)
-                pipe.expire(new_key, 3600)
-            if changed_ids:
-                pipe.rpush(changed_key, *changed_ids)
-                pipe.ltrim(changed_key, -MAX_PENDING, -1)
-                pipe.expire(changed_key, 3600)
-            pipe.set(window_key, "1", nx=True, ex=WINDOW_SECONDS)
-            *_, first_in_window = pipe.execute()
-            if first_in_window:
-                django_rq.get_queue("default", commit_mode="auto").enqueue(
-                    "alerts.tasks.signals_announce", schema_name
-                )
-        except redis.RedisError as error:  # live updates are best-effort; the data is committed
-            logger.warning(
-                "alerts.announce.enqueue_failed", extra={"schema": schema_name, "error": str(error)}
-            )
+        pipe = shared_redis().pipeline()
+        if new_ids:
+            pipe.rpush(new_key, *new_ids)
+            pipe.ltrim(new_key, -MAX_PENDING, -1)
+            pipe.expire(new_key, 3600)
+        if changed_ids:
+            pipe.rpush(changed_key, *changed_ids)
+            pipe.ltrim(changed_key, -MAX_PENDING, -1)
+            pipe.expire(changed_key, 3600)
+        pipe.set(window_key, "1", nx=True, ex=WINDOW_SECONDS)
+        *_, first_in_window = pipe.execute()
+        if first_in_window:
+            enqueue_in_tenant("default", "alerts.tasks.signals_announce", schema_name)
 
-    transaction.on_commit(send)
+    # Live updates are best-effort; the data is committed and the page shows it on load.
+    after_commit_best_effort(
+        send,
+        event="alerts.announce.enqueue_failed",
+        schema=schema_name,
+        object_id=(new_ids or changed_ids)[0],
+        signals=len(new_ids) + len(changed_ids),
+    )
 
 
 def _drain(schema_name: str) -> tuple[list[int], list[int]]:

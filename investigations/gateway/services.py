@@ -30,6 +30,7 @@ from investigations.models import (
 )
 from tenants.quotas import CLUSTERS, quota_check_here
 from tenants.secret_box import digest
+from tenants.side_effects import after_commit_best_effort
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +209,12 @@ def commands_enqueue(
             ]
         )
         if cluster.transport == ClusterTransport.HTTP:
-            transaction.on_commit(lambda: wake.wake_pollers(schema, cluster.pk))
+            after_commit_best_effort(
+                lambda: wake.wake_pollers(schema, cluster.pk),
+                event="agent.wake.publish_failed",
+                schema=schema,
+                object_id=cluster.pk,
+            )
     return rows
 
 
@@ -286,7 +292,12 @@ def results_record(*, cluster: Cluster, results: list[Result]) -> ResultsOutcome
                 _store_result(row, result, now)
                 outcome.stored += 1
         if outcome.stored or outcome.late:
-            transaction.on_commit(lambda: wake.wake_clients(schema, cluster.pk))
+            after_commit_best_effort(
+                lambda: wake.wake_clients(schema, cluster.pk),
+                event="agent.wake.publish_failed",
+                schema=schema,
+                object_id=cluster.pk,
+            )
     if outcome.late or outcome.unknown:
         logger.info("agent.results.dropped", extra={"cluster": cluster.pk, **outcome.as_dict()})
     return outcome

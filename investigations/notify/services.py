@@ -7,7 +7,6 @@ import logging
 from datetime import timedelta
 
 import django_rq
-import redis
 from django.db import transaction
 from django.utils import timezone
 from rq import Retry
@@ -26,6 +25,7 @@ from investigations.notify.routing import settings_get, targets_for
 from tenants.jobs import current_schema
 from tenants.links import host_url
 from tenants.secret_box import decrypt, encrypt
+from tenants.side_effects import after_commit_best_effort
 
 logger = logging.getLogger(__name__)
 
@@ -121,19 +121,18 @@ def _queue():
 
 
 def enqueue_after_commit(func: str, schema: str, *args, delay: timedelta | None = None) -> None:
-    def send() -> None:
-        try:
-            queue = _queue()
-            if delay:
-                queue.enqueue_in(delay, func, schema, *args, retry=RETRY)
-            else:
-                queue.enqueue(func, schema, *args, retry=RETRY)
-        except redis.RedisError as error:  # notifications are best-effort; the data is committed
-            logger.warning(
-                "notify.enqueue_failed", extra={"schema": schema, "job": func, "error": str(error)}
-            )
+    """After commit, best effort: notifications never fail the write that caused them."""
 
-    transaction.on_commit(send)
+    def send() -> None:
+        queue = _queue()
+        if delay:
+            queue.enqueue_in(delay, func, schema, *args, retry=RETRY)
+        else:
+            queue.enqueue(func, schema, *args, retry=RETRY)
+
+    after_commit_best_effort(
+        send, event="notify.enqueue_failed", schema=schema, object_id=args[0] if args else None, job=func
+    )
 
 
 def notify_investigation_finished(investigation: Investigation) -> None:

@@ -259,6 +259,17 @@ AGENT_SQS_ENDPOINT_URL = env.string("OPSWORKER_AGENT_SQS_ENDPOINT_URL", "")
 # Overall deadline of one investigation, and the longest wait for one batch of agent reads.
 INVESTIGATION_DEADLINE_SECONDS = env.integer("OPSWORKER_INVESTIGATION_DEADLINE_SECONDS", 120, minimum=10)
 INVESTIGATION_STEP_WAIT_SECONDS = env.integer("OPSWORKER_INVESTIGATION_STEP_WAIT_SECONDS", 20, minimum=1)
+# A running investigation's lease: renewed by its worker every RENEW seconds; when it lapses (the
+# worker died) the sweeper re-queues it, and fails it once MAX_ATTEMPTS workers were lost.
+INVESTIGATION_LEASE_SECONDS = env.integer("OPSWORKER_INVESTIGATION_LEASE_SECONDS", 30, minimum=3)
+INVESTIGATION_LEASE_RENEW_SECONDS = env.integer("OPSWORKER_INVESTIGATION_LEASE_RENEW_SECONDS", 10, minimum=1)
+INVESTIGATION_MAX_ATTEMPTS = env.integer("OPSWORKER_INVESTIGATION_MAX_ATTEMPTS", 2, minimum=1)
+# The sweeper (scheduler) runs this often and re-queues a pending investigation whose job is no
+# longer in Redis once it has waited this long (Redis was down at commit, or restarted empty).
+INVESTIGATION_SWEEP_SECONDS = env.integer("OPSWORKER_INVESTIGATION_SWEEP_SECONDS", 10, minimum=1)
+INVESTIGATION_REQUEUE_AFTER_SECONDS = env.integer(
+    "OPSWORKER_INVESTIGATION_REQUEUE_AFTER_SECONDS", 15, minimum=1
+)
 
 # --- Demo (make run only) -----------------------------------------------------------------------
 # Where the demo's cluster simulator listens; empty disables "Fire a sample incident".
