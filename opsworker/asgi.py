@@ -9,13 +9,12 @@ django_asgi_app = get_asgi_application()  # before importing anything that touch
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from investigations.gateway.longpoll import AgentLongPollMiddleware  # noqa: E402
 from opsworker.body_limit import BodyLimitMiddleware  # noqa: E402
 from opsworker.websocket_urls import websocket_urlpatterns  # noqa: E402
-from tenants.websocket import TenantWebsocketMiddleware  # noqa: E402
+from tenants.websocket import SameOriginMiddleware, TenantWebsocketMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -24,7 +23,9 @@ application = ProtocolTypeRouter(
         "http": BodyLimitMiddleware(AgentLongPollMiddleware(django_asgi_app), settings.MAX_REQUEST_BYTES),
         # Users and sessions live in the public schema, so Channels' own session and auth
         # middleware look them up correctly; the tenant comes from the Host header.
-        "websocket": AllowedHostsOriginValidator(
+        # Origin must be the very host the socket connects to (not any allowed host: a sibling
+        # organization's page would pass that), before the host is resolved to an organization.
+        "websocket": SameOriginMiddleware(
             TenantWebsocketMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }

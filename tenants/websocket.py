@@ -1,5 +1,8 @@
 """The tenant-aware WebSocket pattern.
 
+`SameOriginMiddleware` refuses a socket whose Origin is not the host it connects to (a page on a
+sibling organization's host, under the same base domain, must not open a socket here with this
+host's cookie), unless the origin is listed in OPSWORKER_WEBSOCKET_ALLOWED_ORIGINS.
 `TenantWebsocketMiddleware` resolves the Host header to an organization and puts its schema name
 in the scope (unknown hosts are closed before anything else runs). `TenantConsumer` checks on
 connect that the session's user is a member of *that* organization with the required capability,
@@ -12,9 +15,11 @@ sync thread and its connection state (see shared/reference/stack-notes.md §4).
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.http.request import split_domain_port
 from django_tenants.utils import schema_context
 
@@ -27,6 +32,59 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNKNOWN_HOST = 4404
 CLOSE_FORBIDDEN = 4403
+
+
+_DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
+
+
+def _origin_host(origin: str) -> str | None:
+    """`scheme://host[:port]` → `host:port` with the scheme's default port spelt out; None if garbled."""
+    try:
+        parts = urlsplit(origin.strip().lower())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return f"{parts.hostname}:{port or _DEFAULT_PORTS[parts.scheme]}"
+
+
+def _request_host(host: str, scheme: str) -> str | None:
+    domain, port = split_domain_port(host.strip().lower())
+    if not domain:
+        return None
+    return f"{domain}:{port or _DEFAULT_PORTS.get(scheme, '80')}"
+
+
+def origin_allowed(origin: str, host: str) -> bool:
+    """True when the Origin is this very host (same name and port) or a configured extra origin."""
+    extra = {o.strip().lower().rstrip("/") for o in getattr(settings, "WEBSOCKET_ALLOWED_ORIGINS", [])}
+    if origin.strip().lower().rstrip("/") in extra:
+        return True
+    scheme = urlsplit(origin.strip().lower()).scheme
+    origin_host = _origin_host(origin)
+    # The Host header carries no scheme: compare default ports by the origin's scheme.
+    return origin_host is not None and origin_host == _request_host(host, scheme)
+
+
+class SameOriginMiddleware:
+    """Close (4403) a WebSocket whose Origin header is missing or names another host."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "websocket":
+            return await self.inner(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        origin = headers.get(b"origin", b"").decode("latin1")
+        host = headers.get(b"host", b"").decode("latin1")
+        if not origin or not host or not origin_allowed(origin, host):
+            logger.info("tenants.ws.origin_refused", extra={"origin": origin[:200], "host": host[:200]})
+            await receive()  # the connect message
+            await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN})
+            return None
+        return await self.inner(scope, receive, send)
 
 
 def _tenant_for_host(host: str):

@@ -164,3 +164,54 @@ def test_removing_a_member_closes_that_members_sockets_only(
     closed, owner_received = async_to_sync(scenario)()
     assert closed == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
     assert owner_received == "<div id='a'>still here</div>"
+
+
+# --- Origin: only the organization's own host (a sibling organization's page is refused) -------
+
+
+def _with_origin(host: str, origin: str | None, cookie: str) -> WebsocketCommunicator:
+    headers = [(b"host", host.encode()), (b"cookie", f"sessionid={cookie}".encode())]
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+    return WebsocketCommunicator(application, "/ws/org/", headers=headers)
+
+
+def _connect(host: str, origin: str | None, cookie: str):
+    async def scenario():
+        socket = _with_origin(host, origin, cookie)
+        connected, code = await socket.connect()
+        if connected:
+            await socket.disconnect()
+        return connected, code
+
+    return async_to_sync(scenario)()
+
+
+def test_websocket_sibling_organization_origin_is_refused(org, other_org, client_for):
+    # A page on beta's host (a sibling under the same base domain) opens a socket to alpha.
+    cookie = _session_cookie(client_for, org.owner, org)
+    connected, _code = _connect(org.domain, f"http://{other_org.domain}", cookie)
+    assert not connected
+
+
+def test_websocket_own_origin_is_accepted(org, client_for):
+    cookie = _session_cookie(client_for, org.owner, org)
+    assert _connect(org.domain, f"http://{org.domain}", cookie)[0]
+
+
+def test_websocket_origin_port_must_match_the_host(org, client_for):
+    cookie = _session_cookie(client_for, org.owner, org)
+    assert _connect(f"{org.domain}:8000", f"http://{org.domain}:8000", cookie)[0]
+    assert not _connect(f"{org.domain}:8000", f"http://{org.domain}:9999", cookie)[0]
+
+
+def test_websocket_missing_origin_is_refused(org, client_for):
+    cookie = _session_cookie(client_for, org.owner, org)
+    assert not _connect(org.domain, None, cookie)[0]
+
+
+def test_websocket_configured_extra_origin_is_accepted(org, client_for, settings):
+    settings.WEBSOCKET_ALLOWED_ORIGINS = ["https://status.example.com"]
+    cookie = _session_cookie(client_for, org.owner, org)
+    assert _connect(org.domain, "https://status.example.com", cookie)[0]
+    assert not _connect(org.domain, "https://other.example.com", cookie)[0]
