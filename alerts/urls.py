@@ -33,6 +33,7 @@ urlpatterns = [
     path("integrations/new/", views.integration_create_view, name="integration_create"),
     path("integrations/<int:pk>/", views.integration_detail, name="integration_detail"),
     path("integrations/<int:pk>/rotate/", views.integration_rotate, name="integration_rotate"),
+    path("integrations/<int:pk>/reveal/<slug:key>/", views.integration_reveal, name="integration_reveal"),
     path("integrations/<int:pk>/toggle/", views.integration_toggle, name="integration_toggle"),
     path("integrations/<int:pk>/delete/", views.integration_delete_view, name="integration_delete"),
     path("integrations/<int:pk>/test/", views.integration_test, name="integration_test"),

@@ -28,6 +28,7 @@ from alerts.setup_guides import DATADOG_TEMPLATE, setup_snippet, webhook_url
 from alerts.sources.normalization import is_web_url
 from tenants.permissions import require
 from tenants.roles import Capability
+from tenants.secret_reveal import no_store, secret_reveal, secret_stash
 
 PER_PAGE = 50
 RAW_FOLD_BYTES = 4096  # raw payloads longer than this start folded
@@ -200,14 +201,38 @@ def _setup_context(integration: Integration, url: str) -> dict[str, Any]:
     }
 
 
-def _token_page(request: HttpRequest, made: NewToken, *, rotated: bool) -> HttpResponse:
-    """The one page that shows the webhook URL (the token is never stored, only its digest)."""
-    url = webhook_url(request.tenant, made.integration.source, made.token)
-    context = {"section": "integrations", "integration": made.integration, "url": url, "rotated": rotated}
-    context.update(_setup_context(made.integration, url))
-    response = render(request, "alerts/integration_token.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+_REVEAL_KIND = "alerts.integration"
+
+
+def _redirect_to_reveal(request: HttpRequest, made: NewToken, *, rotated: bool) -> HttpResponse:
+    """Post/redirect/get: the new token waits in the session for one GET of the reveal page."""
+    key = secret_stash(
+        request,
+        kind=_REVEAL_KIND,
+        object_id=made.integration.pk,
+        secret=made.token,
+        extra={"rotated": rotated},
+    )
+    return redirect("alerts:integration_reveal", pk=made.integration.pk, key=key)
+
+
+@require(Capability.CONFIGURE)
+@require_safe
+def integration_reveal(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    """The one page that shows the webhook URL, once (the token is never stored, only its digest)."""
+    integration = selectors.integration_get(pk)
+    reveal = secret_reveal(request, key=key, kind=_REVEAL_KIND, object_id=integration.pk)
+    context = {
+        "section": "integrations",
+        "integration": integration,
+        "rotated": bool(reveal.extra.get("rotated")),
+        "shown_before": reveal.shown_before,
+    }
+    if not reveal.shown_before:
+        url = webhook_url(request.tenant, integration.source, reveal.secret)
+        context["url"] = url
+        context.update(_setup_context(integration, url))
+    return no_store(render(request, "alerts/integration_token.html", context))
 
 
 @require(Capability.VIEW)
@@ -250,7 +275,7 @@ def integration_create_view(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return _token_page(request, made, rotated=False)
+            return _redirect_to_reveal(request, made, rotated=False)
     status = 400 if form.is_bound else 200
     return render(
         request, "alerts/integration_create.html", {"section": "integrations", "form": form}, status=status
@@ -262,7 +287,8 @@ def integration_create_view(request: HttpRequest) -> HttpResponse:
 def integration_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     integration = selectors.integration_get(pk)
     if request.method == "POST":
-        return _token_page(request, integration_rotate_token(integration=integration), rotated=True)
+        made = integration_rotate_token(integration=integration)
+        return _redirect_to_reveal(request, made, rotated=True)
     context = {"section": "integrations", "integration": integration, "action": "rotate"}
     return render(request, "alerts/integration_confirm.html", context)
 

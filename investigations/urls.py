@@ -27,6 +27,7 @@ urlpatterns = [
     path("clusters/new/", views.cluster_create_view, name="cluster_create"),
     path("clusters/<int:pk>/", views.cluster_detail, name="cluster_detail"),
     path("clusters/<int:pk>/rotate/", views.cluster_rotate, name="cluster_rotate"),
+    path("clusters/<int:pk>/reveal/<slug:key>/", views.cluster_reveal, name="cluster_reveal"),
     path("clusters/<int:pk>/delete/", views.cluster_delete_view, name="cluster_delete"),
     path("clusters/table/", views.cluster_table, name="cluster_table"),
     path("settings/pipeline-check/", views.pipeline_check_panel, name="pipeline_check"),

@@ -18,6 +18,7 @@ from investigations.services import pipeline_check_start
 from tenants.links import host_url
 from tenants.permissions import require
 from tenants.roles import Capability
+from tenants.secret_reveal import no_store, secret_reveal, secret_stash
 
 
 @require(Capability.VIEW)
@@ -90,20 +91,34 @@ def _portal_url(request: HttpRequest) -> str:
     return host_url(domain)
 
 
-def _token_page(
+_REVEAL_KIND = "investigations.cluster"
+
+
+def _redirect_to_reveal(
     request: HttpRequest, made: cluster_services.NewClusterToken, *, rotated: bool
 ) -> HttpResponse:
-    """The one page that shows a cluster token (only its digest is stored)."""
+    """Post/redirect/get: the new token waits in the session for one GET of the reveal page."""
+    key = secret_stash(
+        request, kind=_REVEAL_KIND, object_id=made.cluster.pk, secret=made.token, extra={"rotated": rotated}
+    )
+    return redirect("investigations:cluster_reveal", pk=made.cluster.pk, key=key)
+
+
+@require(Capability.CONFIGURE)
+@require_safe
+def cluster_reveal(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    """The one page that shows a cluster token, once (only its digest is stored)."""
+    cluster = cluster_selectors.cluster_get(pk)
+    reveal = secret_reveal(request, key=key, kind=_REVEAL_KIND, object_id=cluster.pk)
     context = {
         "section": "clusters",
-        "cluster": made.cluster,
-        "token": made.token,
+        "cluster": cluster,
+        "token": reveal.secret,
+        "shown_before": reveal.shown_before,
         "portal_url": _portal_url(request),
-        "rotated": rotated,
+        "rotated": bool(reveal.extra.get("rotated")),
     }
-    response = render(request, "investigations/clusters/token.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return no_store(render(request, "investigations/clusters/token.html", context))
 
 
 @require(Capability.CONFIGURE)
@@ -123,7 +138,7 @@ def cluster_create_view(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return _token_page(request, made, rotated=False)
+            return _redirect_to_reveal(request, made, rotated=False)
     status = 400 if form.is_bound else 200
     return render(
         request, "investigations/clusters/create.html", {"section": "clusters", "form": form}, status=status
@@ -135,7 +150,8 @@ def cluster_create_view(request: HttpRequest) -> HttpResponse:
 def cluster_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     cluster = cluster_selectors.cluster_get(pk)
     if request.method == "POST":
-        return _token_page(request, cluster_services.cluster_rotate_token(cluster=cluster), rotated=True)
+        made = cluster_services.cluster_rotate_token(cluster=cluster)
+        return _redirect_to_reveal(request, made, rotated=True)
     context = {"section": "clusters", "cluster": cluster, "action": "rotate"}
     return render(request, "investigations/clusters/confirm.html", context)
 

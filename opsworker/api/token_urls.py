@@ -10,4 +10,5 @@ urlpatterns = [
     path("", token_views.api_token_list, name="list"),
     path("new/", token_views.api_token_create_view, name="create"),
     path("<int:pk>/revoke/", token_views.api_token_revoke_view, name="revoke"),
+    path("<int:pk>/reveal/<slug:key>/", token_views.api_token_reveal, name="reveal"),
 ]

@@ -1,6 +1,6 @@
 """Settings → API tokens: members create and revoke their own; admins also create organization
-tokens (with a fixed role) and revoke anyone's. A new token's secret is shown once, on the response
-to the creating POST, and never again."""
+tokens (with a fixed role) and revoke anyone's. A new token's secret is shown once: the creating POST
+redirects to a reveal page that shows it on its first GET only (`tenants.secret_reveal`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from opsworker.api.framework import audit
 from tenants.api_tokens import ORG_TOKEN_ROLES, ApiToken, Scope, api_token_create, api_token_revoke
 from tenants.permissions import can, require
 from tenants.roles import Capability
+from tenants.secret_reveal import no_store, secret_reveal, secret_stash
 
+_REVEAL_KIND = "tenants.api_token"
 EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "Never")]
 
 
@@ -49,7 +51,14 @@ def _visible_tokens(request: HttpRequest):
     return tokens.order_by("revoked_at", "-created_at")
 
 
-def _page(request: HttpRequest, form: ApiTokenForm, status: int = 200, created=None, secret: str = ""):
+def _page(
+    request: HttpRequest,
+    form: ApiTokenForm,
+    status: int = 200,
+    created=None,
+    secret: str = "",
+    shown_before: bool = False,
+):
     context = {
         "section": "settings",
         "form": form,
@@ -57,6 +66,7 @@ def _page(request: HttpRequest, form: ApiTokenForm, status: int = 200, created=N
         "may_manage_org_tokens": can(request, Capability.CONFIGURE),
         "created": created,
         "secret": secret,
+        "shown_before": shown_before,
     }
     return render(request, "api/api_tokens.html", context, status=status)
 
@@ -96,21 +106,37 @@ def api_token_create_view(request: HttpRequest) -> HttpResponse:
         target=token.prefix,
         details={"name": token.name, "scope": token.scope, "kind": data["kind"], "role": token.role},
     )
-    # Shown once: the secret is in this response only (no redirect, nothing stored to show it again).
-    response = _page(request, ApiTokenForm(), status=201, created=token, secret=secret)
-    response["Cache-Control"] = "no-store"
-    return response
+    # Post/redirect/get: the secret waits in the session for one GET of the reveal page.
+    key = secret_stash(request, kind=_REVEAL_KIND, object_id=token.pk, secret=secret)
+    return redirect("api_tokens:reveal", pk=token.pk, key=key)
 
 
-@require(Capability.VIEW)
-@require_POST
-def api_token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+def _visible_token(request: HttpRequest, pk: int) -> ApiToken:
     token = ApiToken.objects.filter(organization=request.tenant, pk=pk).first()
     if token is None:
         raise Http404("no such token")
     if token.user_id != request.user.pk and not can(request, Capability.CONFIGURE):
         # Only admins see (and revoke) other people's and organization tokens; to others they do not exist.
         raise Http404("no such token")
+    return token
+
+
+@require(Capability.VIEW)
+@require_safe
+def api_token_reveal(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    """The token list with the new token's secret, on the first GET after creating it only."""
+    token = _visible_token(request, pk)
+    reveal = secret_reveal(request, key=key, kind=_REVEAL_KIND, object_id=token.pk)
+    page = _page(
+        request, ApiTokenForm(), created=token, secret=reveal.secret, shown_before=reveal.shown_before
+    )
+    return no_store(page)
+
+
+@require(Capability.VIEW)
+@require_POST
+def api_token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    token = _visible_token(request, pk)
     api_token_revoke(token=token, revoked_by=request.user.email)
     audit(request, "api_token.revoked", target=token.prefix, details={"name": token.name})
     return redirect("api_tokens:list")

@@ -1,4 +1,5 @@
-"""The Integrations pages: list for members, admin-only actions, the URL shown once, test alerts."""
+"""The Integrations pages: list for members, admin-only actions, the URL shown once (post/redirect/get
+with a one-time reveal), test alerts."""
 
 from __future__ import annotations
 
@@ -47,6 +48,22 @@ def _create(client, **fields):
         **fields,
     }
     return client.post("/integrations/new/", data)
+
+
+REVEAL = re.compile(r"^/integrations/(\d+)/reveal/([A-Za-z0-9_-]{16,})/$")
+
+
+def _no_store(response) -> bool:
+    return "no-store" in [part.strip() for part in response["Cache-Control"].split(",")]
+
+
+def _revealed(client, response):
+    """Follow a creating/rotating POST's redirect to its one-time reveal page."""
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert REVEAL.match(response["Location"]), response["Location"]
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    return page
 
 
 # --- list ------------------------------------------------------------------------------------
@@ -126,10 +143,9 @@ def test_integration_detail_of_other_org_is_404(org, other_org, client_for, make
 def test_integration_create_shows_url_once_and_it_works(org, other_org, client_for, make_member, in_schema):
     client = client_for(make_member(org, "admin"), org)
 
-    page = _create(client, name="prod AM", cluster_name="prod-eu")
+    page = _revealed(client, _create(client, name="prod AM", cluster_name="prod-eu"))
 
-    assert page.status_code == 200
-    assert page["Cache-Control"] == "no-store"
+    assert _no_store(page)
     url = _url_on(page)
     token = url.rstrip("/").rsplit("/", 1)[1]
     body = page.content.decode()
@@ -180,8 +196,7 @@ def test_integration_create_shows_url_once_and_it_works(org, other_org, client_f
 )
 def test_integration_create_each_auth_kind(org, client_for, in_schema, fields, expected, headers):
     client = client_for(org.owner, org)
-    page = _create(client, source="generic", **fields)
-    assert page.status_code == 200, page.content.decode()
+    page = _revealed(client, _create(client, source="generic", **fields))
     url = _url_on(page)
     with in_schema(org):
         integration = Integration.objects.get()
@@ -193,7 +208,10 @@ def test_integration_create_each_auth_kind(org, client_for, in_schema, fields, e
 
 def test_integration_create_hmac_defaults_the_signature_header(org, client_for, in_schema):
     client = client_for(org.owner, org)
-    page = _create(client, source="grafana", auth_kind="hmac", hmac_secret="grafana-hmac-1", hmac_header="")
+    page = _revealed(
+        client,
+        _create(client, source="grafana", auth_kind="hmac", hmac_secret="grafana-hmac-1", hmac_header=""),
+    )
     url = _url_on(page)
     assert (
         "HMAC Signature - Secret: &lt;the secret&gt;, Header: X-Grafana-Alerting-Signature"
@@ -218,7 +236,7 @@ def test_integration_create_form_documents_grafana_header_default(org, client_fo
 
 def test_integration_create_cloudwatch_raw_delivery(org, client_for, in_schema):
     client = client_for(org.owner, org)
-    page = _create(client, name="aws", source="cloudwatch", allow_raw_delivery="on")
+    page = _revealed(client, _create(client, name="aws", source="cloudwatch", allow_raw_delivery="on"))
     url = _url_on(page)
     assert "aws sns subscribe" in page.content.decode()
     raw = fixture_bytes("cloudwatch", "raw_delivery_ec2")
@@ -259,7 +277,7 @@ def test_integration_create_shows_validation_errors(org, client_for, in_schema, 
 
 def test_integration_create_escapes_name(org, client_for):
     client = client_for(org.owner, org)
-    page = _create(client, name="<script>alert(1)</script>")
+    page = _revealed(client, _create(client, name="<script>alert(1)</script>"))
     assert "<script>alert(1)</script>" not in page.content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/integrations/").content.decode()
 
@@ -307,7 +325,7 @@ def test_integration_rotate_confirms_then_replaces_the_url(org, client_for, make
 
     confirm = client.get(path)
     assert confirm.status_code == 200 and "Rotate the token" in confirm.content.decode()
-    page = client.post(path)
+    page = _revealed(client, client.post(path))
 
     new_url = _url_on(page)
     assert hook.token not in new_url
@@ -316,6 +334,88 @@ def test_integration_rotate_confirms_then_replaces_the_url(org, client_for, make
     assert _post_url(new_url, GENERIC).status_code == 202
     new_token = new_url.rstrip("/").rsplit("/", 1)[1]
     assert new_token not in client.get(f"/integrations/{hook.integration.pk}/").content.decode()
+
+
+# --- shown once: post/redirect/get ------------------------------------------------------------
+
+
+def test_integration_create_reload_shows_nothing_and_creates_nothing(org, other_org, client_for, in_schema):
+    # given: an admin created an integration and saw its URL on the reveal page
+    client = client_for(org.owner, org)
+    response = _create(client, name="prod AM")
+    with in_schema(org):
+        assert Integration.objects.count() == 1
+    token = _url_on(_revealed(client, response)).rstrip("/").rsplit("/", 1)[1]
+    # when: the page is reloaded (a GET: the browser never re-sends the POST)
+    again = client.get(response["Location"])
+    # then: the URL is not shown again, the page says how to get a new one, and nothing was created
+    body = again.content.decode()
+    assert again.status_code == 200 and _no_store(again)
+    assert token not in body and 'data-testid="webhook-url"' not in body
+    assert "already shown" in body and 'data-testid="secret-gone"' in body
+    with in_schema(org):
+        integration = Integration.objects.get()
+    assert f'href="/integrations/{integration.pk}/rotate/"' in body
+    with in_schema(org):
+        assert Integration.objects.count() == 1
+    with in_schema(other_org):
+        assert not Integration.objects.exists()
+
+
+def test_integration_reveal_keeps_no_plaintext_in_the_session(org, client_for):
+    client = client_for(org.owner, org)
+    response = _create(client, name="prod AM")
+    stored = json.dumps(dict(client.session.items()))
+    token = _url_on(_revealed(client, response)).rstrip("/").rsplit("/", 1)[1]
+    assert token not in stored
+
+
+def test_integration_reveal_is_bound_to_the_session_and_the_organization(
+    org, other_org, client_for, make_member, make_hook, in_schema
+):
+    # given: an admin's pending reveal
+    client = client_for(org.owner, org)
+    response = _create(client, name="prod AM")
+    location = response["Location"]
+    _pk, key = REVEAL.match(location).groups()
+    make_hook(other_org, "generic")  # the other organization has integrations of its own
+    # then: another admin of the same organization (another session) gets 404
+    colleague = client_for(make_member(org, "admin"), org)
+    assert colleague.get(location).status_code == 404
+    # another organization's owner: 403 on this host, 404 on their own
+    assert client_for(other_org.owner, org).get(location).status_code == 403
+    assert client_for(other_org.owner, other_org).get(location).status_code == 404
+    # the key does not open another integration of the same organization either
+    other = make_hook(org, "generic").integration
+    assert client.get(f"/integrations/{other.pk}/reveal/{key}/").status_code == 404
+    # none of this used up the reveal: its owner still sees the URL, once
+    assert _url_on(client.get(location))
+    with in_schema(org):
+        assert Integration.objects.count() == 2
+
+
+def test_integration_rotate_reload_does_not_rotate_again(org, client_for, make_hook, in_schema):
+    hook = make_hook(org, "generic")
+    client = client_for(org.owner, org)
+    response = client.post(f"/integrations/{hook.integration.pk}/rotate/")
+    new_url = _url_on(_revealed(client, response))
+    with in_schema(org):
+        rotated_hash = Integration.objects.get().token_hash
+
+    again = client.get(response["Location"])
+
+    assert again.status_code == 200 and _no_store(again)
+    assert new_url not in again.content.decode() and "already shown" in again.content.decode()
+    with in_schema(org):
+        assert Integration.objects.get().token_hash == rotated_hash != hook.integration.token_hash
+    assert _post_url(new_url, GENERIC).status_code == 202
+
+
+def test_integration_reveal_needs_configure(org, client_for, make_member, make_hook):
+    hook = make_hook(org, "generic")
+    path = f"/integrations/{hook.integration.pk}/reveal/{'k' * 22}/"
+    assert client_for(make_member(org, "member"), org).get(path).status_code == 403
+    assert client_for(org.owner, org).get(path).status_code == 404  # no such reveal
 
 
 def test_integration_toggle_disables_and_enables(org, client_for, make_hook, in_schema):

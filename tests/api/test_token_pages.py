@@ -1,15 +1,34 @@
-"""Settings → API tokens: create (shown once), list, revoke; members their own, admins the organization's."""
+"""Settings → API tokens: create (shown once, post/redirect/get), list, revoke; members their own,
+admins the organization's."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
 from tenants.api_tokens import ApiToken
 from tenants.roles import Role
+from tenants.secret_box import digest
 
 pytestmark = pytest.mark.django_db
+
+
+REVEAL = re.compile(r"^/settings/api-tokens/(\d+)/reveal/([A-Za-z0-9_-]{16,})/$")
+
+
+def _no_store(response) -> bool:
+    return "no-store" in [part.strip() for part in response["Cache-Control"].split(",")]
+
+
+def _revealed(client, response):
+    """Follow a creating POST's redirect to its one-time reveal page."""
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert REVEAL.match(response["Location"]), response["Location"]
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    return page
 
 
 def _secret(response) -> str:
@@ -22,12 +41,14 @@ def test_member_creates_a_personal_token_shown_once(org, make_member, client_for
     member = make_member(org, Role.MEMBER)
     client = client_for(member, org)
     assert client.get("/settings/api-tokens/").status_code == 200
-    response = client.post(
-        "/settings/api-tokens/new/",
-        {"name": "CI", "scope": "write", "expires_in_days": "30", "kind": "personal"},
+    response = _revealed(
+        client,
+        client.post(
+            "/settings/api-tokens/new/",
+            {"name": "CI", "scope": "write", "expires_in_days": "30", "kind": "personal"},
+        ),
     )
-    assert response.status_code == 201
-    assert response["Cache-Control"] == "no-store"
+    assert _no_store(response)
     secret = _secret(response)
     token = ApiToken.objects.get()
     assert (token.user, token.scope, token.role, token.name) == (member, "write", "", "CI")
@@ -44,7 +65,7 @@ def test_only_admins_create_organization_tokens(org, make_member, client_for):
     assert member.post("/settings/api-tokens/new/", form).status_code == 403
     admin = client_for(make_member(org, Role.ADMIN), org)
     response = admin.post("/settings/api-tokens/new/", form)
-    assert response.status_code == 201
+    assert response.status_code == 302
     token = ApiToken.objects.get()
     assert token.user is None and token.role == "member" and token.expires_at is None
     assert admin.post("/settings/api-tokens/new/", {**form, "role": "owner"}).status_code == 400
@@ -91,12 +112,12 @@ def test_another_organizations_token_cannot_be_revoked_here(org, other_org, make
 
 def test_viewer_may_hold_a_personal_token_that_only_reads(org, make_member, client_for, bearer):
     viewer = make_member(org, Role.VIEWER)
-    response = client_for(viewer, org).post(
+    viewer_client = client_for(viewer, org)
+    response = viewer_client.post(
         "/settings/api-tokens/new/",
         {"name": "dash", "scope": "write", "expires_in_days": "", "kind": "personal"},
     )
-    assert response.status_code == 201
-    client = bearer(org, _secret(response))
+    client = bearer(org, _secret(_revealed(viewer_client, response)))
     assert client.get("/api/v1/rules/").status_code == 200
     created = client.post(
         "/api/v1/rules/", {"name": "x", "action": "record"}, content_type="application/json"
@@ -107,3 +128,58 @@ def test_viewer_may_hold_a_personal_token_that_only_reads(org, make_member, clie
 def test_non_member_and_anonymous(org, other_org, client_for):
     assert client_for(org.owner, other_org).get("/settings/api-tokens/").status_code == 403
     assert client_for(None, org).get("/settings/api-tokens/").status_code == 302
+
+
+# --- shown once: post/redirect/get ------------------------------------------------------------
+
+FORM = {"name": "CI", "scope": "read", "expires_in_days": "30", "kind": "personal"}
+
+
+def test_token_reveal_reload_shows_nothing_and_creates_nothing(org, other_org, make_member, client_for):
+    # given: a member created a token and saw its secret
+    member = make_member(org, Role.MEMBER)
+    client = client_for(member, org)
+    response = client.post("/settings/api-tokens/new/", FORM)
+    assert ApiToken.objects.count() == 1
+    secret = _secret(_revealed(client, response))
+    # when: the page is reloaded
+    again = client.get(response["Location"])
+    # then: no secret, a way forward, still one token (and none in the other organization)
+    body = again.content.decode()
+    assert again.status_code == 200 and _no_store(again)
+    assert secret not in body and "data-secret" not in body
+    assert "already shown" in body and 'data-testid="secret-gone"' in body
+    token = ApiToken.objects.get()
+    assert f'action="/settings/api-tokens/{token.pk}/revoke/"' in body
+    assert ApiToken.objects.count() == 1
+    assert not ApiToken.objects.filter(organization=other_org.organization).exists()
+
+
+def test_token_reveal_keeps_no_plaintext_in_the_session(org, client_for):
+    client = client_for(org.owner, org)
+    response = client.post("/settings/api-tokens/new/", FORM)
+    stored = json.dumps(dict(client.session.items()))
+    assert _secret(_revealed(client, response)) not in stored
+
+
+def test_token_reveal_is_bound_to_the_session_and_the_organization(
+    org, other_org, make_member, make_token, client_for
+):
+    admin = make_member(org, Role.ADMIN)
+    client = client_for(admin, org)
+    response = client.post("/settings/api-tokens/new/", FORM)
+    location = response["Location"]
+    pk, key = REVEAL.match(location).groups()
+    make_token(other_org, name="beta's")
+    # another admin of the same organization (another session), another organization's owner
+    assert client_for(org.owner, org).get(location).status_code == 404
+    assert client_for(other_org.owner, org).get(location).status_code == 403
+    assert client_for(other_org.owner, other_org).get(location).status_code == 404
+    # the key does not open another token of the same organization either
+    make_token(org, admin, name="other")
+    other_pk = ApiToken.objects.get(name="other").pk
+    assert client.get(f"/settings/api-tokens/{other_pk}/reveal/{key}/").status_code == 404
+    # none of this used up the reveal: its owner still sees the secret, once, and it works
+    secret = _secret(client.get(location))
+    assert ApiToken.objects.get(pk=pk).token_hash == digest(secret)
+    assert ApiToken.objects.filter(organization=org.organization).count() == 2

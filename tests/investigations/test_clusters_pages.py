@@ -1,4 +1,5 @@
-"""The Clusters pages: members see the list, admins add / rotate / remove, the token shows once."""
+"""The Clusters pages: members see the list, admins add / rotate / remove, the token shows once
+(post/redirect/get with a one-time reveal)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,22 @@ def _token_on(page) -> str:
     match = re.search(r'data-testid="cluster-token">([^<]+)</code>', page.content.decode())
     assert match, "the page shows no token"
     return match.group(1)
+
+
+REVEAL = re.compile(r"^/clusters/(\d+)/reveal/([A-Za-z0-9_-]{16,})/$")
+
+
+def _no_store(response) -> bool:
+    return "no-store" in [part.strip() for part in response["Cache-Control"].split(",")]
+
+
+def _revealed(client, response):
+    """Follow a creating/rotating POST's redirect to its one-time reveal page."""
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert REVEAL.match(response["Location"]), response["Location"]
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    return page
 
 
 def _hello(agent_client, org, token):
@@ -103,9 +120,8 @@ def test_cluster_detail_of_other_org_is_404(org, other_org, client_for, make_clu
 
 def test_cluster_create_shows_token_once_and_helm_command(org, client_for, agent_client, in_schema):
     client = client_for(org.owner, org)
-    response = client.post("/clusters/new/", {"name": "prod-eu-1", "transport": "http"})
-    assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"
+    response = _revealed(client, client.post("/clusters/new/", {"name": "prod-eu-1", "transport": "http"}))
+    assert _no_store(response)
     token = _token_on(response)
     body = response.content.decode()
     assert f"--from-literal=token={token}" in body
@@ -133,7 +149,8 @@ def test_cluster_create_duplicate_name_400(org, client_for, make_cluster):
 def test_cluster_create_sqs_needs_queues(org, client_for):
     response = client_for(org.owner, org).post("/clusters/new/", {"name": "q", "transport": "sqs"})
     assert response.status_code == 400
-    ok = client_for(org.owner, org).post(
+    client = client_for(org.owner, org)
+    ok = client.post(
         "/clusters/new/",
         {
             "name": "q",
@@ -143,15 +160,14 @@ def test_cluster_create_sqs_needs_queues(org, client_for):
             "sqs_region": "eu-west-1",
         },
     )
-    assert ok.status_code == 200
-    assert "--set transport=sqs" in ok.content.decode()
+    assert "--set transport=sqs" in _revealed(client, ok).content.decode()
 
 
 def test_cluster_same_name_allowed_in_other_org(org, other_org, client_for, make_cluster):
     make_cluster(other_org, "prod")
     assert (
         client_for(org.owner, org).post("/clusters/new/", {"name": "prod", "transport": "http"}).status_code
-        == 200
+        == 302
     )
 
 
@@ -161,11 +177,74 @@ def test_cluster_rotate_confirms_then_replaces_token(org, client_for, make_clust
     confirm = client.get(f"/clusters/{cluster.pk}/rotate/")
     assert confirm.status_code == 200 and "Rotate token" in confirm.content.decode()
     assert _hello(agent_client, org, old).status_code == 200  # a GET changes nothing
-    response = client.post(f"/clusters/{cluster.pk}/rotate/")
+    response = _revealed(client, client.post(f"/clusters/{cluster.pk}/rotate/"))
     new = _token_on(response)
     assert new != old
     assert _hello(agent_client, org, old).status_code == 404
     assert _hello(agent_client, org, new).status_code == 200
+
+
+def test_cluster_create_reload_shows_nothing_and_creates_nothing(org, other_org, client_for, in_schema):
+    # given: an admin registered a cluster and saw its token
+    client = client_for(org.owner, org)
+    response = client.post("/clusters/new/", {"name": "prod-eu-1", "transport": "http"})
+    token = _token_on(_revealed(client, response))
+    # when: the page is reloaded
+    again = client.get(response["Location"])
+    # then: no token, a way to get a new one, and still one cluster
+    body = again.content.decode()
+    assert again.status_code == 200 and _no_store(again)
+    assert token not in body and 'data-testid="cluster-token"' not in body
+    assert "already shown" in body and 'data-testid="secret-gone"' in body
+    with in_schema(org):
+        cluster = Cluster.objects.get()
+    assert f'href="/clusters/{cluster.pk}/rotate/"' in body
+    with in_schema(other_org):
+        assert not Cluster.objects.exists()
+
+
+def test_cluster_reveal_keeps_no_plaintext_in_the_session(org, client_for):
+    client = client_for(org.owner, org)
+    response = client.post("/clusters/new/", {"name": "prod-eu-1", "transport": "http"})
+    stored = json.dumps(dict(client.session.items()))
+    assert _token_on(_revealed(client, response)) not in stored
+
+
+def test_cluster_reveal_is_bound_to_the_session_and_the_organization(
+    org, other_org, client_for, make_member, make_cluster, in_schema
+):
+    client = client_for(org.owner, org)
+    response = client.post("/clusters/new/", {"name": "prod-eu-1", "transport": "http"})
+    location = response["Location"]
+    _pk, key = REVEAL.match(location).groups()
+    make_cluster(other_org, "beta-prod")
+    assert client_for(make_member(org, "admin"), org).get(location).status_code == 404
+    assert client_for(other_org.owner, org).get(location).status_code == 403
+    assert client_for(other_org.owner, other_org).get(location).status_code == 404
+    other, _ = make_cluster(org, "other")
+    assert client.get(f"/clusters/{other.pk}/reveal/{key}/").status_code == 404
+    assert _token_on(client.get(location))  # still there for its owner, once
+    with in_schema(org):
+        assert Cluster.objects.count() == 2
+
+
+def test_cluster_rotate_reload_does_not_rotate_again(org, client_for, make_cluster, agent_client, in_schema):
+    cluster, old = make_cluster(org, "prod")
+    client = client_for(org.owner, org)
+    response = client.post(f"/clusters/{cluster.pk}/rotate/")
+    new = _token_on(_revealed(client, response))
+    again = client.get(response["Location"])
+    assert again.status_code == 200 and new not in again.content.decode()
+    assert "already shown" in again.content.decode()
+    assert _hello(agent_client, org, new).status_code == 200
+    assert _hello(agent_client, org, old).status_code == 404
+
+
+def test_cluster_reveal_needs_configure(org, client_for, make_member, make_cluster):
+    cluster, _ = make_cluster(org, "prod")
+    path = f"/clusters/{cluster.pk}/reveal/{'k' * 22}/"
+    assert client_for(make_member(org, "member"), org).get(path).status_code == 403
+    assert client_for(org.owner, org).get(path).status_code == 404
 
 
 def test_cluster_remove_confirms_then_deletes(org, client_for, make_cluster, agent_client, in_schema):
