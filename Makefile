@@ -9,9 +9,7 @@ export DJANGO_SETTINGS_MODULE ?= opsworker.settings.dev
 .PHONY: run test lint format venv services migrate demo check-python clean
 
 run: venv services migrate demo ## Start web, worker and scheduler with a demo organization
-	@echo ""
-	@echo "  OpsWorker is starting: open http://demo.localhost:$${OPSWORKER_PORT:-8000}/ (Ctrl-C stops everything)"
-	@echo ""
+	@# run.py prints the URL: it reads OPSWORKER_PORT from the environment, then .env, like the settings.
 	@$(PY) -m opsworker.devtools.run
 
 test: venv services ## The whole suite against real PostgreSQL and Redis

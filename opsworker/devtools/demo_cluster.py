@@ -4,7 +4,8 @@
     python -m opsworker.devtools.demo_cluster agent       # `python -m agent` for demo-cluster
 
 `manage.py ensure_demo_cluster` registers the cluster and writes its token to
-`.run/demo-cluster-token`; the agent waits for that file. Imports no Django (the agent must not).
+`.run/demo-cluster-token`; the agent waits for that file. Imports no Django (the agent must not),
+except `opsworker.env`'s `.env` reader when run on its own.
 
 The portal is reached as `demo.localhost`, which is what selects the demo organization. glibc does
 not resolve `*.localhost` (browsers and systemd-resolved do), so this launcher maps `*.localhost` to
@@ -93,6 +94,10 @@ def run_agent() -> int:
 
 
 if __name__ == "__main__":
+    # Standalone runs read `.env` like `make run` does (its children inherit the merged environment).
+    from opsworker.devtools.run import load_dotenv
+
+    load_dotenv()
     which = sys.argv[1] if len(sys.argv) > 1 else ""
     if which == "simulator":
         sys.exit(run_simulator())

@@ -155,7 +155,8 @@ RQ_QUEUES = {
     for name, timeout in (("investigations", 900), ("notifications", 120), ("default", 300))
 }
 # Enqueue after the surrounding transaction commits, so a job never sees rows that roll back.
-RQ = {"COMMIT_MODE": "on_db_commit"}
+# Workers wait out a Redis outage instead of exiting (opsworker/rq_worker.py).
+RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "opsworker.rq_worker.ResilientWorker"}
 
 # --- Auth -------------------------------------------------------------------------------------
 LOGIN_URL = "login"
