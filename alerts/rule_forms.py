@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from alerts.models import Decision, MatchMode
 from alerts.rules.conditions import (
@@ -111,7 +112,7 @@ def rows_from_post(data, *, add_row: bool = False, skip_blank: bool = False) -> 
             condition = parse_condition(row.as_data(), f"condition {index + 1}")
         except ConditionError as error:
             # The row is shown next to its message, so drop the "condition N: " prefix.
-            row.error = str(error).split(": ", 1)[-1]
+            row.error = capfirst(str(error).split(": ", 1)[-1])
         else:
             conditions.append(condition.as_dict())
         rows.append(row)

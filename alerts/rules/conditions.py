@@ -8,6 +8,7 @@ express (backreferences, look-around) are refused on save with RE2's own message
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -132,10 +133,25 @@ def parse_condition(data: Mapping[str, Any], where: str = "condition") -> Condit
 def compile_regex(pattern: str, where: str = "condition"):
     options = re2.Options()
     options.max_mem = 8 << 20  # bound memory of huge alternations too
+    options.log_errors = False  # the message goes to the person who typed it, not to stderr
     try:
         return re2.compile(pattern, options)
     except re2.error as error:
-        raise ConditionError(f"{where}: invalid regex {pattern!r}: {error}") from None
+        raise ConditionError(f"{where}: invalid regular expression: {regex_error_text(error)}") from None
+
+
+_RE2_LACKS = re.compile(r"^(invalid perl operator: \(\?<?[=!]|invalid escape sequence: \\[1-9])")
+
+
+def regex_error_text(error: Exception) -> str:
+    """RE2's reason as text (it raises with bytes: `b'missing ): …'`), with a hint for what it lacks."""
+    reason = error.args[0] if error.args else ""
+    if isinstance(reason, bytes):
+        reason = reason.decode("utf-8", "replace")
+    reason = str(reason).strip() or "not a valid pattern"
+    if _RE2_LACKS.match(reason):
+        reason += " (RE2 has no look-around or backreferences)"
+    return reason
 
 
 def subject_value(subject: Mapping[str, Any], field: str) -> str | None:

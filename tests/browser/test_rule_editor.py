@@ -109,7 +109,9 @@ def test_rule_editor_in_chromium(committed, live_server_url, clean_queues, new_p
         # and a bad regex is flagged at its row while typing, without saving anything
         first.locator("select[name=operator]").select_option("regex")
         first.locator("input[name=value]").fill("pay(")
-        expect(first.locator("[data-testid=condition-error]")).to_contain_text("invalid regex")
+        expect(first.locator("[data-testid=condition-error]")).to_have_text(
+            "Invalid regular expression: missing ): pay("
+        )
         expect(second.locator("[data-testid=condition-error]")).to_have_text("")
         first.locator("input[name=value]").fill("^pay")
         expect(first.locator("[data-testid=condition-error]")).to_have_text("")

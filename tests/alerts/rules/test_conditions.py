@@ -102,9 +102,12 @@ def test_condition_catastrophic_regex_runs_in_linear_time():
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"field": "namespace", "operator": "regex", "value": "(unclosed"}, "invalid regex"),
-        ({"field": "namespace", "operator": "regex", "value": "(a)\\1"}, "invalid regex"),  # backreference
-        ({"field": "namespace", "operator": "regex", "value": "(?=look)"}, "invalid regex"),
+        ({"field": "namespace", "operator": "regex", "value": "(unclosed"}, "invalid regular expression"),
+        ({"field": "namespace", "operator": "regex", "value": "(a)\\1"}, "no look-around or backreferences"),
+        (
+            {"field": "namespace", "operator": "regex", "value": "(?=look)"},
+            "no look-around or backreferences",
+        ),
         ({"field": "nope", "operator": "equals", "value": "x"}, "unknown field"),
         ({"field": "label:", "operator": "equals", "value": "x"}, "label:<key>"),
         ({"field": "namespace", "operator": "like", "value": "x"}, "unknown operator"),
@@ -118,6 +121,22 @@ def test_condition_catastrophic_regex_runs_in_linear_time():
 def test_condition_validation_names_the_problem(data, message):
     with pytest.raises(ConditionError, match=message):
         parse_condition(data, "condition 1")
+
+
+def test_invalid_regex_message_is_text_not_a_bytes_repr():
+    # RE2 reports errors as bytes; the message a person reads must not show b'...'.
+    with pytest.raises(ConditionError) as caught:
+        parse_condition({"field": "alertname", "operator": "regex", "value": "KubePod(Crash"}, "condition 1")
+    assert str(caught.value) == "condition 1: invalid regular expression: missing ): KubePod(Crash"
+
+
+def test_invalid_regex_look_around_names_what_re2_lacks():
+    with pytest.raises(ConditionError) as caught:
+        parse_condition({"field": "pod", "operator": "not_regex", "value": "api(?!-canary)"}, "condition 2")
+    assert str(caught.value) == (
+        "condition 2: invalid regular expression: invalid perl operator: (?! "
+        "(RE2 has no look-around or backreferences)"
+    )
 
 
 # --- rule sets --------------------------------------------------------------------------------

@@ -239,7 +239,7 @@ def test_rules_yaml_round_trip_gives_identical_decisions_in_another_org(
         (
             "rules:\n  - name: a\n    action: record\n    conditions:\n"
             "      - {field: namespace, operator: regex, value: '(x'}\n",
-            "invalid regex",
+            "rule 1 (a), condition 1: invalid regular expression: missing ): (x",
         ),
         ("rules:\n  - {name: a, action: record}\n  - {name: a, action: record}\n", "repeated: a"),
         ("version: 9\nrules: []\n", "unsupported version"),
