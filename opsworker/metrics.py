@@ -66,6 +66,9 @@ def render_metrics() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class RequestMetricsMiddleware:
     """Counts every request by route name (not raw path, which would explode label cardinality)."""
 
@@ -77,6 +80,9 @@ class RequestMetricsMiddleware:
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
         route = match.view_name if match and match.view_name else "unmatched"
-        HTTP_REQUESTS.labels(request.method, route, f"{response.status_code // 100}xx").inc()
+        # Labels are the route's name, never the path (which may carry a webhook token), and a
+        # known method: a client cannot mint label values.
+        method = request.method if request.method in _METHODS else "other"
+        HTTP_REQUESTS.labels(method, route, f"{response.status_code // 100}xx").inc()
         HTTP_LATENCY.labels(route).observe(time.perf_counter() - started)
         return response

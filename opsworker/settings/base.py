@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "opsworker.metrics.RequestMetricsMiddleware",
     # Content-Security-Policy on every dynamic answer; no-store on members' pages and the API.
     "opsworker.security_headers.SecurityHeadersMiddleware",
+    # Content-Security-Policy on every dynamic answer; no-store on members' pages and the API.
+    "opsworker.security_headers.SecurityHeadersMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -197,6 +199,9 @@ X_FRAME_OPTIONS = "DENY"
 # WebSockets are accepted only from a page on the host they connect to; list extra origins
 # (scheme://host[:port]) here, e.g. a status page on another domain.
 WEBSOCKET_ALLOWED_ORIGINS = env.string_list("OPSWORKER_WEBSOCKET_ALLOWED_ORIGINS", [])
+# WebSockets are accepted only from a page on the host they connect to; list extra origins
+# (scheme://host[:port]) here, e.g. a status page on another domain.
+WEBSOCKET_ALLOWED_ORIGINS = env.string_list("OPSWORKER_WEBSOCKET_ALLOWED_ORIGINS", [])
 
 # --- Logging: dotted event names with structured fields ---------------------------------------
 LOG_LEVEL = env.string("OPSWORKER_LOG_LEVEL", "INFO")
@@ -215,14 +220,28 @@ LOGGING = {
         },
         "console": {"()": "opsworker.logging.ConsoleFormatter"},
     },
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # Every record passes the scrubber: webhook/invitation tokens in paths, OAuth codes, bearer
+    # credentials never reach the output (opsworker/logging.py).
+    "filters": {"scrub_secrets": {"()": "opsworker.logging.SecretScrubbingFilter"}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["scrub_secrets"]}
+    },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's and uvicorn's own handlers (which print paths unscrubbed) are replaced by the
+        # root's: naming a logger here removes its handlers, and these propagate.
+        "django": {"level": "INFO", "propagate": True},
+        "django.server": {"level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "rq.worker": {"level": "INFO"},
-        "uvicorn.access": {"level": "WARNING"},
+        "uvicorn": {"level": "INFO", "propagate": True},
+        "uvicorn.error": {"level": "INFO", "propagate": True},
+        "uvicorn.access": {"level": "WARNING", "propagate": True},
     },
 }
+# Error reports (debug page, mailed reports) scrub the same secrets from paths and frame variables.
+DEFAULT_EXCEPTION_REPORTER = "opsworker.error_reports.SecretScrubbingExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "opsworker.error_reports.SecretScrubbingReporterFilter"
 
 # --- Credentials at rest -----------------------------------------------------------------------
 # Comma-separated Fernet keys (first encrypts). Empty: derived from SECRET_KEY (development only).
