@@ -3,9 +3,11 @@
 from django.urls import include, path
 
 from alerts import views as alert_views
+from opsworker.favicon import favicon
 
 urlpatterns = [
     path("", alert_views.home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("tenants.urls")),
     path("", include("tenants.urls_tenant")),
     path("", include("tenants.urls_admin")),

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from opsworker.favicon import favicon
 from tenants import views
 
 admin.site.site_header = "OpsWorker platform admin"
@@ -10,6 +11,7 @@ admin.site.site_title = "OpsWorker admin"
 
 urlpatterns = [
     path("", views.your_organizations, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("tenants.urls")),
     # Slack's one interactivity URL for the whole app (the organization comes from the payload).
     path("", include("investigations.notify.public_urls")),

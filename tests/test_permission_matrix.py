@@ -63,6 +63,10 @@ ACCOUNT_PAGES = {
 PUBLIC_PAGES = {
     "tenants.views.your_organizations": "lists the signed-in user's own memberships (login required)",
 }
+# Static assets answered on both hosts without a session (their paths are OPEN_PREFIXES).
+ASSETS = {
+    "opsworker.favicon.favicon": "redirect to the static SVG icon; no data, no organization",
+}
 # Django's admin and django-rq's dashboard wrap every view in AdminSite.admin_view (is_staff).
 # (Its `<object_id>/` RedirectViews only redirect to the staff-only change page.)
 DJANGO_ADMIN_MODULES = (
@@ -129,6 +133,8 @@ def classify(route: Route, *, public: bool) -> str:
         return "tenant"
     if route.dotted in ACCOUNT_PAGES:
         return "account"
+    if route.dotted in ASSETS:
+        return "asset"
     if not public and route.dotted in MACHINE_ENDPOINTS:
         return "machine"
     if public and route.dotted in PUBLIC_MACHINE_ENDPOINTS:
@@ -171,7 +177,9 @@ def test_every_view_is_classified():
 def test_allow_lists_have_no_stale_entries():
     present = {route.dotted for route in TENANT_ROUTES + PUBLIC_ROUTES}
     stale = {
-        name for name in (*MACHINE_ENDPOINTS, *PUBLIC_MACHINE_ENDPOINTS, *PUBLIC_PAGES) if name not in present
+        name
+        for name in (*MACHINE_ENDPOINTS, *PUBLIC_MACHINE_ENDPOINTS, *PUBLIC_PAGES, *ASSETS)
+        if name not in present
     }
     assert not stale, f"remove from the allow-list (no such view any more): {sorted(stale)}"
 
@@ -181,7 +189,7 @@ def test_machine_endpoints_bypass_the_membership_check_by_prefix():
     from tenants import middleware
 
     for route in TENANT_ROUTES:
-        if classify(route, public=False) == "machine":
+        if classify(route, public=False) in ("machine", "asset"):
             assert ("/" + route.route).startswith(middleware.OPEN_PREFIXES), route.id
 
 
