@@ -1,9 +1,19 @@
-"""Sign-in lockout (per email and address, in Redis) and ending sessions of one organization.
+"""Sign-in throttling (per account and per address, in Redis) and ending sessions of one organization.
 
-Lockout: each failed sign-in is a timestamp in a Redis sorted set keyed by (email, IP); with
-OPSWORKER_SIGNIN_MAX_FAILURES inside OPSWORKER_SIGNIN_LOCKOUT_SECONDS the pair is locked until
-the oldest failure leaves the window. A correct password does not unlock early. Redis down: the
-check fails open (sign-in keeps working; logged), because locking everyone out is worse.
+Throttling: failed sign-ins are counted twice, per account (the email, whether or not it exists)
+and per client address (`REMOTE_ADDR`, which `opsworker.client_address` sets from
+X-Forwarded-For only when the peer is a trusted proxy). Each counter allows some failures for free
+(OPSWORKER_SIGNIN_MAX_FAILURES per account, OPSWORKER_SIGNIN_ADDRESS_MAX_FAILURES per address,
+higher because many people share an office NAT); past that, the next attempt must wait
+2 s, 4 s, 8 s … up to OPSWORKER_SIGNIN_LOCKOUT_SECONDS after the last failure. An attempt made
+too early is answered 429 "try again in N s" without checking the password, and is not counted,
+so a delay never becomes a permanent lock: the right password works once the delay has passed.
+Guessing one account from many addresses is slowed by the account counter; spraying many
+accounts from one address by the address counter; a colleague behind the same NAT is slowed
+only when the address itself passes its larger allowance. A successful sign-in clears the
+account's counter (not the address's: one valid account must not reset a spraying address).
+Counters expire after the longest delay without failures. Redis down: the check fails open
+(sign-in keeps working; logged), because locking everyone out is worse.
 
 Sessions: cookies are host-only, so a session belongs to the host it was signed in on. On a real
 sign-in the audit receiver tags the session with that host's schema (`session_tag`); removing a
@@ -17,7 +27,6 @@ import hashlib
 import logging
 import math
 import time
-import uuid
 
 import redis
 from django import forms
@@ -33,13 +42,17 @@ from tenants.forms import EmailAuthenticationForm
 logger = logging.getLogger(__name__)
 
 SESSION_SCHEMA_KEY = "opsworker_schema"
+FIRST_DELAY_SECONDS = 2
+THROTTLED = "throttled"
 
 
-def _max_failures() -> int:
+def _free_failures(scope: str) -> int:
+    if scope == "address":
+        return getattr(settings, "SIGNIN_ADDRESS_MAX_FAILURES", 10)
     return getattr(settings, "SIGNIN_MAX_FAILURES", 5)
 
 
-def _window() -> int:
+def _max_delay() -> int:
     return getattr(settings, "SIGNIN_LOCKOUT_SECONDS", 15 * 60)
 
 
@@ -47,84 +60,122 @@ def _now() -> float:
     return time.time()
 
 
-def _key(email: str, ip: str | None) -> str:
-    digest = hashlib.sha256(f"{email.strip().lower()}|{ip or '-'}".encode()).hexdigest()[:32]
-    return f"{settings.REDIS_KEY_PREFIX}:signin-failures:{digest}"
+def _key(scope: str, value: str) -> str:
+    digest = hashlib.sha256(f"{scope}|{value.strip().lower()}".encode()).hexdigest()[:32]
+    return f"{settings.REDIS_KEY_PREFIX}:signin-throttle:{scope}:{digest}"
+
+
+def _keys(email: str, ip: str | None) -> list[tuple[str, str]]:
+    keys = [("address", _key("address", ip))] if ip else []
+    if email:
+        keys.append(("account", _key("account", email)))
+    return keys
+
+
+def _delay(scope: str, failures: int) -> float:
+    """Seconds the next attempt must wait after the last failure, for this many failures."""
+    over = failures - _free_failures(scope)
+    if over < 0:
+        return 0.0
+    return float(min(_max_delay(), FIRST_DELAY_SECONDS * 2 ** min(over, 30)))
+
+
+def _wait_from(states: list[tuple[str, dict]]) -> int:
+    now, wait = _now(), 0.0
+    for scope, state in states:
+        failures, last = int(state.get(b"failures") or 0), float(state.get(b"last") or 0)
+        wait = max(wait, last + _delay(scope, failures) - now)
+    return math.ceil(wait) if wait > 0 else 0
+
+
+def signin_wait(email: str, ip: str | None) -> int:
+    """Whole seconds before this email may try again from this address; 0 when it may now."""
+    keys = _keys(email, ip)
+    try:
+        pipe = shared_redis().pipeline()
+        for _scope, key in keys:
+            pipe.hgetall(key)
+        states = pipe.execute()
+    except redis.RedisError:
+        logger.warning("tenants.signin.throttle_unavailable", exc_info=True)
+        return 0
+    return _wait_from([(scope, state) for (scope, _key_), state in zip(keys, states, strict=True)])
 
 
 def signin_failure_record(email: str, ip: str | None) -> int:
-    """Count one failed sign-in; returns failures inside the window (0 when Redis is down)."""
-    now, window, key = _now(), _window(), _key(email, ip)
+    """Count one failed sign-in for the account and the address; returns the wait it now causes."""
+    keys, now = _keys(email, ip), _now()
     try:
         pipe = shared_redis().pipeline()
-        pipe.zadd(key, {f"{now}:{uuid.uuid4().hex[:8]}": now})
-        pipe.zremrangebyscore(key, 0, now - window)
-        pipe.zcard(key)
-        pipe.expire(key, window)
-        return int(pipe.execute()[2])
+        for _scope, key in keys:
+            pipe.hincrby(key, "failures", 1)
+            pipe.hset(key, "last", repr(now))
+            pipe.expire(key, _max_delay() + 60)
+        counts = pipe.execute()[0::3]
     except redis.RedisError:
-        logger.warning("tenants.signin.lockout_unavailable", exc_info=True)
+        logger.warning("tenants.signin.throttle_unavailable", exc_info=True)
         return 0
+    states = [
+        (scope, {b"failures": count, b"last": now})
+        for (scope, _key_), count in zip(keys, counts, strict=True)
+    ]
+    return _wait_from(states)
 
 
-def signin_locked_for(email: str, ip: str | None) -> int:
-    """Seconds until this email may try again from this address; 0 when not locked."""
-    now, window, key = _now(), _window(), _key(email, ip)
+def signin_failures_clear(email: str) -> None:
+    """Forget an account's failures (after a successful sign-in)."""
+    _delete(_key("account", email))
+
+
+def signin_address_clear(ip: str) -> None:
+    """Forget an address's failures (tests, and an operator unblocking an office)."""
+    _delete(_key("address", ip))
+
+
+def _delete(key: str) -> None:
     try:
-        pipe = shared_redis().pipeline()
-        pipe.zremrangebyscore(key, 0, now - window)
-        pipe.zrange(key, 0, -1, withscores=True)
-        failures = pipe.execute()[1]
+        shared_redis().delete(key)
     except redis.RedisError:
-        logger.warning("tenants.signin.lockout_unavailable", exc_info=True)
-        return 0
-    limit = _max_failures()
-    if len(failures) < limit:
-        return 0
-    # Unlocked when enough failures leave the window that fewer than `limit` remain.
-    unlock_at = failures[len(failures) - limit][1] + window
-    return max(1, math.ceil(unlock_at - now))
+        logger.warning("tenants.signin.throttle_unavailable", exc_info=True)
 
 
-def signin_failures_clear(email: str, ip: str | None) -> None:
-    try:
-        shared_redis().delete(_key(email, ip))
-    except redis.RedisError:
-        logger.warning("tenants.signin.lockout_unavailable", exc_info=True)
-
-
-def lockout_message(seconds: int) -> str:
-    minutes = max(1, math.ceil(seconds / 60))
+def throttle_message(seconds: int) -> str:
+    when = f"{seconds} s" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
     return (
-        f"Too many failed sign-ins for this email from your network. Sign-in is locked for "
-        f"{minutes} more minute{'s' if minutes != 1 else ''}; try again later, or ask an owner or admin "
-        f"of your organization to help if you forgot your password."
+        f"Too many failed sign-ins for this account or from your network. Try again in {when}. "
+        f"If you forgot your password, ask an owner or admin of your organization."
     )
 
 
-class LockoutAuthenticationForm(EmailAuthenticationForm):
-    """The sign-in form with rate limiting: locked pairs are refused before the password is checked."""
+class ThrottledAuthenticationForm(EmailAuthenticationForm):
+    """Sign-in with throttling: an attempt inside its delay is refused before the password is checked."""
+
+    retry_after: int = 0
 
     def clean(self):
         email = (self.data.get("username") or "").strip().lower()
         ip = client_ip(self.request)
-        if email:
-            locked = signin_locked_for(email, ip)
-            if locked:
-                audit_record(
-                    action="auth.sign_in_locked", request=self.request, actor_email=email, target=email
-                )
-                raise forms.ValidationError(lockout_message(locked), code="locked")
+        wait = signin_wait(email, ip)
+        if wait:
+            self.retry_after = wait
+            audit_record(
+                action="auth.sign_in_throttled", request=self.request, actor_email=email, target=email
+            )
+            raise forms.ValidationError(throttle_message(wait), code=THROTTLED)
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            if email and signin_failure_record(email, ip) >= _max_failures():
-                logger.warning("tenants.signin.locked", extra={"ip": ip})
-                raise forms.ValidationError(lockout_message(_window()), code="locked") from None
+            wait = signin_failure_record(email, ip)
+            if wait:
+                logger.warning("tenants.signin.throttled", extra={"ip": ip, "wait_seconds": wait})
             raise
         if email:
-            signin_failures_clear(email, ip)
+            signin_failures_clear(email)
         return cleaned
+
+    @property
+    def throttled(self) -> bool:
+        return any(error.code == THROTTLED for error in self.errors.as_data().get("__all__", []))
 
 
 # --- sessions ---------------------------------------------------------------------------------

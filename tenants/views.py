@@ -9,15 +9,23 @@ from django.shortcuts import render
 from tenants.links import host_url
 from tenants.permissions import require
 from tenants.roles import Capability
-from tenants.security import LockoutAuthenticationForm
+from tenants.security import ThrottledAuthenticationForm
 from tenants.selectors import memberships_for_user
 
 
 class LoginView(auth_views.LoginView):
-    # Email sign-in with lockout after repeated failures (tenants/security.py).
-    form_class = LockoutAuthenticationForm
+    # Email sign-in, throttled per account and per address with growing delays (tenants/security.py).
+    form_class = ThrottledAuthenticationForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled:
+            # 429 with Retry-After: the page still shows the form and says how long to wait.
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
 
 
 class LogoutView(auth_views.LogoutView):

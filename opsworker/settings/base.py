@@ -51,9 +51,13 @@ ROOT_URLCONF = "opsworker.urls"
 AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
+    # First: REMOTE_ADDR from X-Forwarded-For only when the peer is in OPSWORKER_TRUSTED_PROXIES.
+    "opsworker.client_address.ClientAddressMiddleware",
     # Answers /healthz, /readyz and /metrics for any Host (probes and scrapers use IPs).
     "opsworker.health.HealthMiddleware",
     "opsworker.metrics.RequestMetricsMiddleware",
+    # Content-Security-Policy on every dynamic answer; no-store on members' pages and the API.
+    "opsworker.security_headers.SecurityHeadersMiddleware",
     # Content-Security-Policy on every dynamic answer; no-store on members' pages and the API.
     "opsworker.security_headers.SecurityHeadersMiddleware",
     # Content-Security-Policy on every dynamic answer; no-store on members' pages and the API.
@@ -202,6 +206,9 @@ WEBSOCKET_ALLOWED_ORIGINS = env.string_list("OPSWORKER_WEBSOCKET_ALLOWED_ORIGINS
 # WebSockets are accepted only from a page on the host they connect to; list extra origins
 # (scheme://host[:port]) here, e.g. a status page on another domain.
 WEBSOCKET_ALLOWED_ORIGINS = env.string_list("OPSWORKER_WEBSOCKET_ALLOWED_ORIGINS", [])
+# WebSockets are accepted only from a page on the host they connect to; list extra origins
+# (scheme://host[:port]) here, e.g. a status page on another domain.
+WEBSOCKET_ALLOWED_ORIGINS = env.string_list("OPSWORKER_WEBSOCKET_ALLOWED_ORIGINS", [])
 
 # --- Logging: dotted event names with structured fields ---------------------------------------
 LOG_LEVEL = env.string("OPSWORKER_LOG_LEVEL", "INFO")
@@ -328,7 +335,12 @@ EMAIL_BACKEND = (
 )
 
 # --- Organization administration, sign-in security, API -----------------------------------------
+# Sign-in throttling (tenants/security.py): failures allowed per account and per client address
+# before each further attempt waits 2 s, 4 s, 8 s … up to SIGNIN_LOCKOUT_SECONDS.
 SIGNIN_MAX_FAILURES = env.integer("OPSWORKER_SIGNIN_MAX_FAILURES", 5, minimum=1)
+SIGNIN_ADDRESS_MAX_FAILURES = env.integer("OPSWORKER_SIGNIN_ADDRESS_MAX_FAILURES", 10, minimum=1)
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); empty: none.
+TRUSTED_PROXIES = env.string_list("OPSWORKER_TRUSTED_PROXIES", [])
 SIGNIN_LOCKOUT_SECONDS = env.integer("OPSWORKER_SIGNIN_LOCKOUT_SECONDS", 900, minimum=60)
 INVITATION_VALID_DAYS = env.integer("OPSWORKER_INVITATION_VALID_DAYS", 7, minimum=1)
 AUDIT_RETENTION_DAYS = env.integer("OPSWORKER_AUDIT_RETENTION_DAYS", 365, minimum=1)
