@@ -117,5 +117,4 @@ class ResilientWorker(Worker):
                 extra={"worker": self.name, "job": job.id, "queue": queue.name, "error": str(error)[:200]},
             )
             self._horse_pid = 0
-            self.executions.pop(getattr(self.execution, "id", None), None)
             self._until_redis_answers("after_job", lambda: self.set_state("idle"))
