@@ -270,6 +270,10 @@ INVESTIGATION_RETENTION_DAYS = env.integer("OPSWORKER_INVESTIGATION_RETENTION_DA
 SNS_CERT_DIR = env.string("OPSWORKER_SNS_CERT_DIR", "")
 # Any request body over this is refused by the ASGI layer before Django reads it.
 MAX_REQUEST_BYTES = env.integer("OPSWORKER_MAX_REQUEST_BYTES", 4 * WEBHOOK_MAX_BYTES, minimum=64 * 1024)
+# `python -m opsworker.serve` closes a connection whose request head takes longer than this, and
+# answers 408 to a body that takes longer than this (slow clients must not hold connections).
+HEADER_TIMEOUT_SECONDS = env.integer("OPSWORKER_HEADER_TIMEOUT_SECONDS", 10, minimum=1)
+BODY_TIMEOUT_SECONDS = env.integer("OPSWORKER_BODY_TIMEOUT_SECONDS", 30, minimum=1)
 # Django must not refuse a body before our own limit can answer 413 with a useful message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BYTES + 1024
 # The benchmark's baseline endpoint (one plain INSERT per alert); off unless benchmarking.
