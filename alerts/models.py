@@ -84,6 +84,10 @@ class RawPayload(models.Model):
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     alert_count = models.PositiveIntegerField(default=0)
     note = models.CharField(max_length=300, blank=True)  # e.g. "SNS subscription confirmed"
+    # Alerts of this delivery that could not be stored ([{"index", "reason"}]); the others were.
+    # Kept on the delivery rather than the integration: they belong to one request, the
+    # integration page already lists recent deliveries, and retention removes them with the body.
+    rejected = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -141,6 +145,9 @@ class Signal(models.Model):
     workload_kind = models.CharField(max_length=40, blank=True)
     node = models.CharField(max_length=253, blank=True)
     pipeline = models.BooleanField(default=False, help_text="About the alerting pipeline itself.")
+    test = models.BooleanField(
+        default=False, help_text="A sender's test notification (its own series; never investigated)."
+    )
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
     first_received_at = models.DateTimeField(default=timezone.now)
@@ -192,6 +199,45 @@ class Signal(models.Model):
         if self.node:
             return f"node/{self.node}"
         return ""
+
+
+class SnsSubscriptionStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting for confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+    FAILED = "failed", "Failed"
+
+
+class SnsSubscription(models.Model):
+    """An SNS topic's subscription to a CloudWatch integration, confirmed by a job (with retries)."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="sns_subscriptions")
+    topic_arn = models.CharField(max_length=256)
+    # The verified SubscriptionConfirmation's URL (an SNS host, Action=ConfirmSubscription); it
+    # holds SNS's confirmation token, valid for three days, and is only ever sent back to SNS.
+    subscribe_url = models.TextField()
+    message_id = models.CharField(max_length=200, blank=True)
+    payload = models.ForeignKey(
+        RawPayload, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=SnsSubscriptionStatus.choices, default=SnsSubscriptionStatus.WAITING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "topic_arn"], name="sns_subscription_one_per_topic"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic_arn} ({self.status})"
 
 
 class BenchmarkRow(models.Model):

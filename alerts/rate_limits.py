@@ -1,4 +1,5 @@
-"""Per-integration request rate limit (fixed one-minute windows in Redis)."""
+"""Webhook rate limits in Redis, fixed one-minute windows: per integration, and per client address
+for requests whose token matches no integration (someone guessing URLs)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,32 @@ def check_rate(schema_name: str, integration_id: int, limit: int | None = None) 
     now = time.time()
     window = int(now // 60)
     key = f"opsworker:ratelimit:{schema_name}:{integration_id}:{window}"
+    try:
+        pipe = shared_redis().pipeline()
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        count, _ = pipe.execute()
+    except redis.RedisError as error:
+        logger.warning("alerts.webhook.rate_limit_unavailable", extra={"error": str(error)})
+        return None
+    if count > limit:
+        return max(1, int((window + 1) * 60 - now) + 1)
+    return None
+
+
+def check_unknown_token_rate(client_address: str | None) -> int | None:
+    """Count one unknown-token request from `client_address`; None while under the limit, else
+    the seconds to wait (for Retry-After).
+
+    Only unknown tokens are counted, so a sender with a valid URL behind the same address is
+    never slowed. The address is the one Django sees (REMOTE_ADDR), made trustworthy behind
+    proxies by the proxy settings, never read from forwarded headers here. When Redis cannot be
+    reached the request proceeds (to its 404).
+    """
+    limit = settings.WEBHOOK_UNKNOWN_TOKEN_LIMIT_PER_MINUTE
+    now = time.time()
+    window = int(now // 60)
+    key = f"opsworker:unknown-token:{client_address or 'unknown'}:{window}"
     try:
         pipe = shared_redis().pipeline()
         pipe.incr(key)

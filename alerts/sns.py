@@ -145,6 +145,13 @@ class ConfirmationResult:
     def refused(self) -> bool:
         return self.outcome == REFUSED
 
+    @property
+    def retryable(self) -> bool:
+        """A failure that trying again may cure: no answer at all, or AWS 5xx/429."""
+        if self.outcome != FAILED:
+            return False
+        return self.status_code is None or self.status_code >= 500 or self.status_code == 429
+
 
 # --- envelope ---------------------------------------------------------------------------------
 
@@ -465,8 +472,20 @@ def get_subscribe_url(url: str) -> int:
         raise FetchFailed(f"could not reach SNS: {type(exc).__name__}", retryable=True) from exc
 
 
+def confirmation_refusal(envelope: SnsEnvelope) -> str | None:
+    """Why this envelope's SubscribeURL must never be fetched, or None when it may be."""
+    url = envelope.subscribe_url or ""
+    if envelope.type != SUBSCRIPTION_CONFIRMATION:
+        return f"only {SUBSCRIPTION_CONFIRMATION} messages are confirmed"
+    if not envelope.verified:
+        return "the envelope's signature has not been verified"
+    if not confirmation_url_allowed(url):
+        return f"SubscribeURL {url[:200]!r} is not an Amazon SNS confirmation URL"
+    return None
+
+
 def confirm_subscription(
-    envelope: SnsEnvelope, *, fetch: SubscribeFetcher = get_subscribe_url
+    envelope: SnsEnvelope, *, fetch: SubscribeFetcher = get_subscribe_url, endpoint: str = ""
 ) -> ConfirmationResult:
     """Confirm a verified SubscriptionConfirmation by GETting its SubscribeURL, if it is allowed.
 
@@ -474,17 +493,29 @@ def confirm_subscription(
     passes confirmation_url_allowed(); those come back REFUSED, and the caller logs
     `alerts.sns.subscribe_url_refused`.
     """
-    url = envelope.subscribe_url or ""
-    if envelope.type != SUBSCRIPTION_CONFIRMATION:
-        return ConfirmationResult(REFUSED, f"only {SUBSCRIPTION_CONFIRMATION} messages are confirmed")
-    if not envelope.verified:
-        return ConfirmationResult(REFUSED, "the envelope's signature has not been verified")
+    refusal = confirmation_refusal(envelope)
+    if refusal is not None:
+        return ConfirmationResult(REFUSED, refusal)
+    return confirm_subscribe_url(envelope.subscribe_url or "", fetch=fetch, endpoint=endpoint)
+
+
+def confirm_subscribe_url(
+    url: str, *, fetch: SubscribeFetcher = get_subscribe_url, endpoint: str = ""
+) -> ConfirmationResult:
+    """GET a SubscribeURL taken from a verified confirmation (stored, for a later job or a retry).
+
+    The URL is checked again (REFUSED unless it is an SNS confirmation URL). With `endpoint`
+    (an operator's setting: an SNS VPC endpoint, LocalStack) the request goes to that base URL
+    with the SubscribeURL's query instead of the SNS host. FAILED results say whether trying
+    again can help (`retryable`: no answer, or AWS 5xx/429).
+    """
     if not confirmation_url_allowed(url):
         return ConfirmationResult(
             REFUSED, f"SubscribeURL {url[:200]!r} is not an Amazon SNS confirmation URL"
         )
+    target = f"{endpoint.rstrip('/')}/?{urlsplit(url).query}" if endpoint else url
     try:
-        status = fetch(url)
+        status = fetch(target)
     except FetchFailed as exc:
         return ConfirmationResult(FAILED, str(exc))
     if 200 <= status < 300:

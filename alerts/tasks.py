@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alerts.retention import raw_payloads_prune, signals_prune
 from alerts.services.announce import signals_announce_now
+from alerts.services.integrations import sns_subscription_confirm_attempt
 from tenants.jobs import enqueue_in_every_active_tenant, tenant_job
 
 
@@ -11,6 +12,12 @@ from tenants.jobs import enqueue_in_every_active_tenant, tenant_job
 def signals_announce(schema_name: str) -> int:
     """Tell open Alerts pages of this organization that new signals arrived."""
     return signals_announce_now(schema_name=schema_name)
+
+
+@tenant_job
+def sns_subscription_confirm(schema_name: str, subscription_id: int) -> str:
+    """Confirm an SNS subscription; raises while SNS cannot be reached, so RQ retries with backoff."""
+    return sns_subscription_confirm_attempt(subscription_id=subscription_id)
 
 
 @tenant_job

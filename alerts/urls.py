@@ -37,4 +37,5 @@ urlpatterns = [
     path("integrations/<int:pk>/toggle/", views.integration_toggle, name="integration_toggle"),
     path("integrations/<int:pk>/delete/", views.integration_delete_view, name="integration_delete"),
     path("integrations/<int:pk>/test/", views.integration_test, name="integration_test"),
+    path("integrations/<int:pk>/sns-retry/", views.integration_sns_retry, name="integration_sns_retry"),
 ]

@@ -22,6 +22,7 @@ from alerts.services.integrations import (
     integration_delete,
     integration_rotate_token,
     integration_set_enabled,
+    sns_subscription_retry,
 )
 from alerts.services.test_alerts import integration_send_test_alert
 from alerts.setup_guides import DATADOG_TEMPLATE, setup_snippet, webhook_url
@@ -247,12 +248,18 @@ def integration_list(request: HttpRequest) -> HttpResponse:
 def integration_detail(request: HttpRequest, pk: int) -> HttpResponse:
     integration = selectors.integration_get(pk)
     masked_url = _masked_url(request, integration)
+    payloads = list(selectors.integration_recent_payloads(integration, limit=DELIVERIES_SHOWN))
     context = {
         "section": "integrations",
         "integration": integration,
         "masked_url": masked_url,
-        "payloads": selectors.integration_recent_payloads(integration, limit=DELIVERIES_SHOWN),
+        "payloads": payloads,
         "payloads_limit": DELIVERIES_SHOWN,
+        "rejected_payloads": [payload for payload in payloads if payload.rejected],
+        # The integration was read through its selector; its subscriptions live in the same schema.
+        "sns_subscriptions": list(integration.sns_subscriptions.all())
+        if integration.source == Source.CLOUDWATCH
+        else [],
     }
     context.update(_setup_context(integration, masked_url))
     return render(request, "alerts/integration_detail.html", context)
@@ -328,3 +335,18 @@ def integration_test(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("alerts:integration_detail", pk=integration.pk)
     messages.success(request, f"Test alert sent through {integration.name}: this is how it arrived.")
     return redirect("alerts:detail", pk=signal.pk)
+
+
+@require(Capability.CONFIGURE)
+@require_POST
+def integration_sns_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm this integration's unconfirmed SNS subscriptions again (a job, with retries)."""
+    integration = selectors.integration_get(pk)
+    count = sns_subscription_retry(integration=integration)
+    if count:
+        messages.success(
+            request, f"Confirming {count} SNS subscription(s) again; this page shows the outcome."
+        )
+    else:
+        messages.info(request, "No SNS subscription is waiting for confirmation.")
+    return redirect("alerts:integration_detail", pk=integration.pk)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from prometheus_client import Counter
@@ -17,9 +18,10 @@ from prometheus_client import Counter
 from alerts import sns
 from alerts.models import Integration, Source
 from alerts.payload_guard import PayloadRejected, decode_body
-from alerts.rate_limits import check_rate
+from alerts.rate_limits import check_rate, check_unknown_token_rate
 from alerts.selectors import integration_for_token
-from alerts.services.ingest import RequestRecord, signals_ingest, text
+from alerts.services.ingest import IngestResult, RequestRecord, signals_ingest, text
+from alerts.services.integrations import sns_subscription_request
 from alerts.sources import PayloadError, get_adapter
 from alerts.webhook_auth import AuthFailed, authenticate
 from opsworker.metrics import REGISTRY
@@ -98,10 +100,24 @@ def webhook(request: HttpRequest, source: str, token: str) -> JsonResponse:
     tenant = getattr(request, "tenant", None)
     integration = integration_for_token(token, source) if tenant is not None and tenant.is_active else None
     if integration is None:
+        client = request.META.get("REMOTE_ADDR") or ""
         logger.info(
             "alerts.webhook.unknown_token",
-            extra={"source": source, "tenant": getattr(tenant, "schema_name", "")},
+            extra={"source": source, "tenant": getattr(tenant, "schema_name", ""), "client": client},
         )
+        wait = check_unknown_token_rate(client)
+        if wait is not None:
+            logger.warning(
+                "alerts.webhook.unknown_token_throttled",
+                extra={"source": source, "tenant": getattr(tenant, "schema_name", ""), "client": client},
+            )
+            return _error(
+                source,
+                429,
+                f"too many requests with unknown webhook URLs from your address; retry in {wait} s "
+                "(check the webhook URL: an integration's URL is shown once, when it is created or rotated)",
+                {"Retry-After": str(wait)},
+            )
         return _error(source, 404, NOT_FOUND)
 
     limit = settings.WEBHOOK_MAX_BYTES
@@ -156,9 +172,22 @@ def webhook(request: HttpRequest, source: str, token: str) -> JsonResponse:
         payload, note = outcome
 
     try:
-        alerts = get_adapter(source).parse(payload, headers=request.headers)
+        parsed = get_adapter(source).parse_partial(payload, headers=request.headers)
     except PayloadError as error:
         return _reject(integration, source, 400, str(error))
+    if parsed.nothing_usable:
+        return _reject(integration, source, 400, parsed.refusal())
+    if parsed.rejected:
+        logger.warning(
+            "alerts.webhook.alerts_rejected",
+            extra={
+                "integration": integration.pk,
+                "source": source,
+                "stored": len(parsed.alerts),
+                "rejected": len(parsed.rejected),
+                "reason": parsed.rejected[0].reason[:200],
+            },
+        )
 
     record = RequestRecord(
         method=request.method,
@@ -169,7 +198,9 @@ def webhook(request: HttpRequest, source: str, token: str) -> JsonResponse:
         remote_addr=request.META.get("REMOTE_ADDR") or None,
         note=note,
     )
-    result = signals_ingest(integration=integration, request=record, alerts=alerts)
+    result = signals_ingest(
+        integration=integration, request=record, alerts=parsed.alerts, rejected=parsed.rejected
+    )
     for _signal, outcome in result.signals:
         SIGNALS_INGESTED.labels(source, outcome).inc()
     logger.info(
@@ -207,19 +238,30 @@ def _sns_preamble(request: HttpRequest, integration: Integration, payload):
         return _reject(integration, Source.CLOUDWATCH, error.status, error.message)
 
     if envelope.type == sns.SUBSCRIPTION_CONFIRMATION:
-        confirmation = sns.confirm_subscription(envelope)
-        if confirmation.refused:
+        refusal = sns.confirmation_refusal(envelope)
+        if refusal is not None:
             logger.warning(
-                "alerts.sns.subscribe_url_refused",
-                extra={"integration": integration.pk, "detail": confirmation.detail},
+                "alerts.sns.subscribe_url_refused", extra={"integration": integration.pk, "detail": refusal}
             )
-            return _reject(
-                integration, Source.CLOUDWATCH, 400, f"subscription not confirmed: {confirmation.detail}"
+            return _reject(integration, Source.CLOUDWATCH, 400, f"subscription not confirmed: {refusal}")
+        # Stored first, confirmed by a job with retries: the SNS host may be out of reach right
+        # now (air-gapped install, network blip), and a 5xx here only made SNS give up sooner.
+        with transaction.atomic():
+            stored = _record_notice(
+                request, integration, "SNS subscription confirmation: waiting for confirmation"
             )
-        _record_notice(request, integration, f"SNS subscription confirmation: {confirmation.detail}")
-        status = 200 if confirmation.confirmed else 503  # 503: SNS retries, and so confirms later
+            subscription = sns_subscription_request(
+                integration=integration, envelope=envelope, payload=stored.payload
+            )
         return _answer(
-            Source.CLOUDWATCH, status, {"confirmed": confirmation.confirmed, "detail": confirmation.detail}
+            Source.CLOUDWATCH,
+            202,
+            {
+                "confirmed": False,
+                "status": subscription.status,
+                "detail": "signature verified; the subscription is being confirmed in the background "
+                "(its state is on the integration's page)",
+            },
         )
     if envelope.type == sns.UNSUBSCRIBE_CONFIRMATION:
         _record_notice(request, integration, f"SNS unsubscribe confirmation for {envelope.topic_arn}")
@@ -227,7 +269,7 @@ def _sns_preamble(request: HttpRequest, integration: Integration, payload):
     return payload, ""
 
 
-def _record_notice(request: HttpRequest, integration: Integration, note: str) -> None:
+def _record_notice(request: HttpRequest, integration: Integration, note: str) -> IngestResult:
     record = RequestRecord(
         method=request.method,
         content_type=request.headers.get("Content-Type", ""),
@@ -237,4 +279,4 @@ def _record_notice(request: HttpRequest, integration: Integration, note: str) ->
         remote_addr=request.META.get("REMOTE_ADDR") or None,
         note=note,
     )
-    signals_ingest(integration=integration, request=record, alerts=[])
+    return signals_ingest(integration=integration, request=record, alerts=[])

@@ -26,7 +26,7 @@ from alerts.models import Decision, Integration, RawPayload, Signal, SignalStatu
 from alerts.rules.engine import Evaluation, subject_from_signal
 from alerts.rules.loader import current_rule_set
 from alerts.services.announce import announce_soon
-from alerts.sources.base import STATUS_FIRING, STATUS_RESOLVED, NormalizedAlert
+from alerts.sources.base import STATUS_FIRING, STATUS_RESOLVED, NormalizedAlert, Rejection
 from investigations.models import Investigation
 from investigations.services import investigation_enqueue
 from tenants.jobs import current_schema
@@ -55,6 +55,7 @@ class IngestResult:
     payload: RawPayload
     signals: list[tuple[Signal, str]]  # (signal, outcome: new | duplicate | resolved | superseded)
     investigations: list[Investigation]
+    rejected: list[Rejection] = dataclasses.field(default_factory=list)
 
     def response_body(self) -> dict[str, Any]:
         return {
@@ -70,6 +71,8 @@ class IngestResult:
                 for signal, outcome in self.signals
             ],
             "investigations": [investigation.pk for investigation in self.investigations],
+            # Alerts of the payload that could not be stored; the others above were.
+            "rejected": [rejection.as_json() for rejection in self.rejected],
         }
 
 
@@ -95,10 +98,19 @@ def _hash(value: str) -> str:
 
 
 def signals_ingest(
-    *, integration: Integration, request: RequestRecord, alerts: Iterable[NormalizedAlert]
+    *,
+    integration: Integration,
+    request: RequestRecord,
+    alerts: Iterable[NormalizedAlert],
+    rejected: Iterable[Rejection] = (),
 ) -> IngestResult:
-    """Store one accepted webhook request and its alerts; announce them after commit."""
+    """Store one accepted webhook request and its alerts; announce them after commit.
+
+    `rejected` are the payload's alerts the adapter could not read: recorded on the raw payload
+    (shown on the integration's page) and returned in the answer, never silently dropped.
+    """
     alerts = list(alerts)
+    rejected = list(rejected)
     now = timezone.now()
     with transaction.atomic():
         payload = RawPayload.objects.create(
@@ -113,6 +125,7 @@ def signals_ingest(
             remote_addr=request.remote_addr,
             alert_count=len(alerts),
             note=text(request.note, 300),
+            rejected=json_safe([rejection.as_json() for rejection in rejected]),
         )
         batch = _Batch(integration, payload, now)
         batch.load(alerts)
@@ -122,17 +135,28 @@ def signals_ingest(
 
         # A resolved alert updates its investigation's Slack message instead of posting again.
         notify_signals_resolved([s for s, outcome in outcomes if outcome == "resolved"])
+        counters = {}
+        if rejected:
+            counters = {
+                "last_error": text(
+                    f"202, {len(rejected)} of {len(alerts) + len(rejected)} alerts not stored: "
+                    f"{rejected[0].reason}",
+                    500,
+                ),
+                "last_error_at": now,
+            }
         Integration.objects.filter(pk=integration.pk).update(
             last_received_at=now,
             deliveries_total=F("deliveries_total") + 1,
             alerts_total=F("alerts_total") + len(alerts),
+            **counters,
         )
         announce_soon(
             current_schema(),
             new_ids=[s.pk for s, outcome in outcomes if outcome == "new"],
             changed_ids=[s.pk for s, outcome in outcomes if outcome != "new"],
         )
-    return IngestResult(payload, outcomes, investigations)
+    return IngestResult(payload, outcomes, investigations, rejected)
 
 
 class _Batch:
@@ -267,7 +291,10 @@ class _Batch:
     def _decide(self, signal: Signal) -> None:
         evaluation = self.rule_set.evaluate(subject_from_signal(signal, self.integration.name), now=self.now)
         action, reason = evaluation.action, evaluation.reason
-        if action == Decision.INVESTIGATE and signal.status != SignalStatus.FIRING:
+        if action == Decision.INVESTIGATE and signal.test:
+            # A sender's test notification names a real monitor's resources; nothing happened there.
+            action, reason = Decision.RECORD, f"{reason}, but test notifications are never investigated"
+        elif action == Decision.INVESTIGATE and signal.status != SignalStatus.FIRING:
             action, reason = Decision.RECORD, f"{reason}, but {signal.status} alerts are not investigated"
         elif action == Decision.INVESTIGATE and signal.pipeline:
             # Watchdog, no-data and portal test alerts describe the alerting pipeline, not a workload.
@@ -462,6 +489,7 @@ def _fill(signal: Signal, alert: NormalizedAlert, integration: Integration) -> N
         setattr(signal, field, text(getattr(alert, field), _MAX_K8S_NAME))
     signal.workload_kind = text(alert.workload_kind, 40)
     signal.pipeline = alert.pipeline
+    signal.test = alert.test
     signal.starts_at = alert.starts_at
     signal.ends_at = alert.ends_at
 

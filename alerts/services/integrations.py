@@ -1,4 +1,5 @@
-"""Creating and changing integrations: URL tokens, extra authentication, enable/disable."""
+"""Creating and changing integrations: URL tokens, extra authentication, enable/disable, and
+confirming SNS subscriptions to CloudWatch integrations (from a job, with retries)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ import logging
 import re
 import secrets
 
+import redis
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from rq import Retry
 
-from alerts.models import AuthKind, Integration, Source
+from alerts import sns
+from alerts.models import AuthKind, Integration, RawPayload, SnsSubscription, SnsSubscriptionStatus, Source
+from tenants.jobs import current_schema, enqueue_in_tenant
 from tenants.secret_box import digest, encrypt
 
 logger = logging.getLogger(__name__)
@@ -146,3 +152,107 @@ def integration_delete(*, integration: Integration) -> None:
     """Delete the integration; its signals and payloads stay (their integration becomes empty)."""
     with transaction.atomic():
         integration.delete()
+
+
+# --- SNS subscription confirmation ------------------------------------------------------------
+
+
+class SnsConfirmationPending(Exception):
+    """The SNS host could not confirm yet (no answer, 5xx, 429); raised so RQ retries the job."""
+
+
+def sns_subscription_request(
+    *, integration: Integration, envelope: sns.SnsEnvelope, payload: RawPayload | None
+) -> SnsSubscription:
+    """Record a verified SubscriptionConfirmation and confirm it from a job after commit.
+
+    One row per (integration, topic): a new confirmation for the same topic (SNS re-sends, or
+    the topic was subscribed again) replaces the URL and starts over.
+    """
+    subscription, _created = SnsSubscription.objects.update_or_create(
+        integration=integration,
+        topic_arn=envelope.topic_arn[:256],
+        defaults={
+            "subscribe_url": envelope.subscribe_url or "",
+            "message_id": envelope.message_id[:200],
+            "payload": payload,
+            "status": SnsSubscriptionStatus.WAITING,
+            "attempts": 0,
+            "last_error": "",
+            "requested_at": timezone.now(),
+            "confirmed_at": None,
+        },
+    )
+    _enqueue_confirmation(subscription)
+    return subscription
+
+
+def sns_subscription_retry(*, integration: Integration) -> int:
+    """Start confirming again every subscription of `integration` that is not confirmed; how many."""
+    waiting = list(integration.sns_subscriptions.exclude(status=SnsSubscriptionStatus.CONFIRMED))
+    for subscription in waiting:
+        subscription.status, subscription.attempts, subscription.last_error = (
+            SnsSubscriptionStatus.WAITING,
+            0,
+            "",
+        )
+        subscription.save(update_fields=["status", "attempts", "last_error"])
+        _enqueue_confirmation(subscription)
+    return len(waiting)
+
+
+def _enqueue_confirmation(subscription: SnsSubscription) -> None:
+    schema = current_schema()
+    delays = list(settings.SNS_CONFIRM_RETRY_DELAYS)
+    retry = Retry(max=len(delays), interval=delays) if delays else None
+
+    def enqueue() -> None:
+        try:
+            enqueue_in_tenant(
+                "default", "alerts.tasks.sns_subscription_confirm", schema, subscription.pk, retry=retry
+            )
+        except redis.RedisError as error:
+            # The row says "waiting"; the admin's retry button enqueues it again.
+            logger.warning(
+                "alerts.sns.confirm_enqueue_failed",
+                extra={"schema": schema, "subscription": subscription.pk, "error": str(error)},
+            )
+
+    transaction.on_commit(enqueue)
+
+
+def sns_subscription_confirm_attempt(*, subscription_id: int) -> str:
+    """One confirmation attempt (the job's body): the resulting status.
+
+    Raises SnsConfirmationPending while a retryable failure has retries left, so RQ runs the
+    job again after the next configured delay; the last attempt records `failed` instead.
+    """
+    subscription = SnsSubscription.objects.filter(pk=subscription_id).select_related("integration").first()
+    if subscription is None or subscription.status == SnsSubscriptionStatus.CONFIRMED:
+        return "gone" if subscription is None else subscription.status
+    result = sns.confirm_subscribe_url(subscription.subscribe_url, endpoint=settings.SNS_ENDPOINT_URL)
+    subscription.attempts += 1
+    subscription.last_attempt_at = timezone.now()
+    retry_left = subscription.attempts <= len(settings.SNS_CONFIRM_RETRY_DELAYS)
+    if result.confirmed:
+        subscription.status, subscription.last_error = SnsSubscriptionStatus.CONFIRMED, ""
+        subscription.confirmed_at = subscription.last_attempt_at
+    elif result.retryable and retry_left:
+        subscription.status = SnsSubscriptionStatus.WAITING
+        subscription.last_error = result.detail[:500]
+    else:
+        subscription.status, subscription.last_error = SnsSubscriptionStatus.FAILED, result.detail[:500]
+    subscription.save(update_fields=["status", "attempts", "last_attempt_at", "last_error", "confirmed_at"])
+    logger.info(
+        "alerts.sns.confirm_attempt",
+        extra={
+            "integration": subscription.integration_id,
+            "subscription": subscription.pk,
+            "attempt": subscription.attempts,
+            "outcome": subscription.status,
+            "detail": result.detail[:200],
+        },
+    )
+    if subscription.status == SnsSubscriptionStatus.WAITING:
+        raise SnsConfirmationPending(f"attempt {subscription.attempts}: {result.detail}")
+    return subscription.status

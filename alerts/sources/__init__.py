@@ -6,7 +6,7 @@ setup section on the integrations page.
 
 from __future__ import annotations
 
-from alerts.sources.base import NormalizedAlert, PayloadError, SourceAdapter
+from alerts.sources.base import NormalizedAlert, ParseResult, PayloadError, Rejection, SourceAdapter
 
 REGISTRY: dict[str, SourceAdapter] = {}
 
@@ -27,4 +27,12 @@ def _load() -> None:
         REGISTRY[module.ADAPTER.name] = module.ADAPTER
 
 
-__all__ = ["REGISTRY", "NormalizedAlert", "PayloadError", "SourceAdapter", "get_adapter"]
+__all__ = [
+    "REGISTRY",
+    "NormalizedAlert",
+    "ParseResult",
+    "PayloadError",
+    "Rejection",
+    "SourceAdapter",
+    "get_adapter",
+]

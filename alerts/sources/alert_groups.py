@@ -3,6 +3,10 @@
 A group carries group-level facts and `alerts[]`; every alert becomes one `NormalizedAlert`.
 Per-alert `status` beats the group's (a group can mix firing and resolved alerts); the
 sender's `fingerprint` is kept and namespaced; the episode is fingerprint + startsAt.
+
+One bad alert never costs the group (Alertmanager does not retry a 4xx): a number or boolean
+label or annotation value becomes its text, and an alert that still cannot be read (an object
+or array value, no alertname, a bad timestamp) is rejected on its own and reported.
 """
 
 from __future__ import annotations
@@ -11,7 +15,14 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from alerts.sources.base import STATUS_FIRING, STATUS_RESOLVED, NormalizedAlert, PayloadError
+from alerts.sources.base import (
+    STATUS_FIRING,
+    STATUS_RESOLVED,
+    NormalizedAlert,
+    ParseResult,
+    PayloadError,
+    parse_each,
+)
 from alerts.sources.kubernetes_fields import apply_kubernetes_fields, from_prometheus_labels
 from alerts.sources.normalization import (
     content_hash,
@@ -49,25 +60,24 @@ class GroupFormat:
 _GROUP_STRINGS = ("receiver", "groupKey", "externalURL")
 
 
-def parse_group(payload: Any, fmt: GroupFormat) -> list[NormalizedAlert]:
-    """Every alert of one group payload, or PayloadError naming the first bad field."""
+def parse_group(payload: Any, fmt: GroupFormat) -> ParseResult:
+    """The readable alerts of one group payload and the rejected ones; PayloadError for a bad group."""
     body = expect_object(payload, "")
     if "alerts" not in body:
         raise PayloadError("alerts is required (an array of alert objects)")
     raw_alerts = expect_list(body["alerts"], "alerts")
     group_status = _status(body, "status", "", required=False)
     group = _group_facts(body, fmt)
-    return [
-        _parse_alert(raw, f"alerts[{index}]", group_status, group, fmt)
-        for index, raw in enumerate(raw_alerts)
-    ]
+    return parse_each(
+        raw_alerts, lambda index, raw: _parse_alert(raw, f"alerts[{index}]", group_status, group, fmt)
+    )
 
 
 def _group_facts(body: dict[str, Any], fmt: GroupFormat) -> dict[str, Any]:
     group: dict[str, Any] = {key: optional_str(body, key, "") for key in _GROUP_STRINGS}
     truncated = optional_int(body, "truncatedAlerts", "")
     group["truncatedAlerts"] = truncated or 0
-    group["groupLabels"] = string_map(body.get("groupLabels"), "groupLabels")
+    group["groupLabels"] = string_map(body.get("groupLabels"), "groupLabels", coerce_scalars=True)
     for key in fmt.extra_group_keys:
         value = body.get(key)
         if value is None:
@@ -95,11 +105,11 @@ def _parse_alert(
 ) -> NormalizedAlert:
     obj = expect_object(raw, field)
     status = _status(obj, "status", field, required=not group_status) or group_status
-    labels = string_map(obj.get("labels"), f"{field}.labels")
+    labels = string_map(obj.get("labels"), f"{field}.labels", coerce_scalars=True)
     alertname = labels.get("alertname", "")
     if not alertname.strip():
         raise PayloadError(f"{field}.labels.alertname is required (a non-empty string)")
-    annotations = string_map(obj.get("annotations"), f"{field}.annotations")
+    annotations = string_map(obj.get("annotations"), f"{field}.annotations", coerce_scalars=True)
     native = optional_str(obj, "fingerprint", field)
     fingerprint = source_fingerprint(fmt.fingerprint_prefix, native or content_hash(labels))
     starts_at = parse_timestamp(obj.get("startsAt"), f"{field}.startsAt")

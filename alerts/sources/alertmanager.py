@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from alerts.sources.alert_groups import ALERTMANAGER_LINKS, GroupFormat, parse_group
-from alerts.sources.base import NormalizedAlert, PayloadError
+from alerts.sources.base import AdapterBase, ParseResult, PayloadError
 
 PIPELINE_ALERTNAMES = frozenset({"Watchdog", "DeadMansSwitch", "InfoInhibitor"})
 
@@ -24,14 +24,14 @@ _FORMAT = GroupFormat(
 )
 
 
-class AlertmanagerAdapter:
+class AlertmanagerAdapter(AdapterBase):
     """Alertmanager's webhook body (version 4) to normalized alerts."""
 
     name: ClassVar[str] = "alertmanager"
     label: ClassVar[str] = "Prometheus Alertmanager"
 
-    def parse(self, payload: Any, *, headers: Mapping[str, str]) -> list[NormalizedAlert]:
-        """One alert per entry of `alerts`; PayloadError naming the field for anything malformed."""
+    def parse_partial(self, payload: Any, *, headers: Mapping[str, str]) -> ParseResult:
+        """One alert per readable entry of `alerts`, the others rejected; PayloadError for a bad group."""
         if isinstance(payload, dict):
             _check_version(payload.get("version"))
         return parse_group(payload, _FORMAT)

@@ -8,7 +8,7 @@ on. They never touch the database, the network or Django settings.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
@@ -67,6 +67,8 @@ class NormalizedAlert:
     pipeline: bool = False
     # Group-level facts worth keeping (groupKey, receiver, truncatedAlerts, ...).
     group: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # A sender's test notification (Datadog "Test Notifications"): its own series, never investigated.
+    test: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready dict; timestamps as ISO 8601 UTC with a trailing Z."""
@@ -77,12 +79,80 @@ class NormalizedAlert:
         return data
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Rejection:
+    """One alert of a payload that could not be stored: its position and why."""
+
+    index: int
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"index": self.index, "reason": self.reason}
+
+
+@dataclasses.dataclass(slots=True)
+class ParseResult:
+    """The alerts of a payload that could be read, and the ones that could not.
+
+    A sender that never retries a 4xx (Alertmanager) would lose a whole group for one bad
+    alert; the webhook stores `alerts` and reports `rejected`, answering 400 only when
+    `alerts` is empty and something was rejected.
+    """
+
+    alerts: list[NormalizedAlert]
+    rejected: list[Rejection] = dataclasses.field(default_factory=list)
+
+    def strict(self) -> list[NormalizedAlert]:
+        """Every alert, or PayloadError naming the first one that could not be read."""
+        if self.rejected:
+            raise PayloadError(self.rejected[0].reason)
+        return self.alerts
+
+    @property
+    def nothing_usable(self) -> bool:
+        return not self.alerts and bool(self.rejected)
+
+    def refusal(self) -> str:
+        """The message for a payload none of whose alerts could be read."""
+        if len(self.rejected) == 1:
+            return self.rejected[0].reason
+        shown = "; ".join(r.reason for r in self.rejected[:5])
+        more = f" (and {len(self.rejected) - 5} more)" if len(self.rejected) > 5 else ""
+        return f"none of the {len(self.rejected)} alerts could be stored: {shown}{more}"
+
+
+def parse_each(items: list[Any], parse_one: Callable[[int, Any], NormalizedAlert]) -> ParseResult:
+    """`parse_one(index, item)` for every item; a PayloadError rejects that item only."""
+    result = ParseResult(alerts=[])
+    for index, item in enumerate(items):
+        try:
+            result.alerts.append(parse_one(index, item))
+        except PayloadError as error:
+            result.rejected.append(Rejection(index, str(error)))
+    return result
+
+
 class SourceAdapter(Protocol):
     """What the registry holds for each source."""
 
     name: ClassVar[str]
     label: ClassVar[str]  # human name for the portal ("Prometheus Alertmanager")
 
-    def parse(self, payload: Any, *, headers: Mapping[str, str]) -> list[NormalizedAlert]:
-        """Turn one parsed request body into alerts or raise PayloadError."""
+    def parse_partial(self, payload: Any, *, headers: Mapping[str, str]) -> ParseResult:
+        """The readable alerts and the rejected ones; PayloadError if the payload itself is unusable."""
         ...
+
+    def parse(self, payload: Any, *, headers: Mapping[str, str]) -> list[NormalizedAlert]:
+        """Every alert, or PayloadError for the first problem (all or nothing)."""
+        ...
+
+
+class AdapterBase:
+    """`parse` in terms of `parse_partial`, for adapters to inherit."""
+
+    def parse_partial(self, payload: Any, *, headers: Mapping[str, str]) -> ParseResult:
+        raise NotImplementedError
+
+    def parse(self, payload: Any, *, headers: Mapping[str, str]) -> list[NormalizedAlert]:
+        """Every alert, or PayloadError for the first problem (all or nothing)."""
+        return self.parse_partial(payload, headers=headers).strict()

@@ -9,10 +9,11 @@ delivery. Subscription and unsubscribe confirmations are the webhook's business,
   the episode of an ALARM (or INSUFFICIENT_DATA) is the alarm and that time.
 * Fingerprint ``cw:<AlarmArn>`` (else account, region and name); `delivery_id` is the SNS
   `MessageId` (kept by SNS across retries), or the `x-amz-sns-message-id` header when raw.
-* Dimensions become labels; metric-math alarms contribute every metric's dimensions. For
-  Container Insights metrics: ClusterName → cluster, Namespace → namespace, FullPodName → pod,
-  PodName → workload (it is the owning controller's name), NodeName → node, ContainerName →
-  container.
+* Dimensions become labels; metric-math alarms contribute every metric's dimensions.
+  ClusterName → cluster and Namespace → namespace in any metric namespace (custom SLO metrics
+  published with those dimensions, for example), except ECS's (an ECS cluster is not a
+  Kubernetes one). Container Insights metrics also give FullPodName → pod, PodName → workload
+  (it is the owning controller's name), NodeName → node, ContainerName → container.
 * Severity is unknown unless the alarm description says ``severity: <word>``; CloudWatch has
   none of its own and we never invent one.
 * A `Message` that is not an alarm (plain text, or JSON from another AWS service) still becomes
@@ -33,7 +34,9 @@ from alerts.sources.base import (
     STATUS_FIRING,
     STATUS_RESOLVED,
     STATUS_UNKNOWN,
+    AdapterBase,
     NormalizedAlert,
+    ParseResult,
     PayloadError,
 )
 from alerts.sources.kubernetes_fields import apply_kubernetes_fields
@@ -64,37 +67,45 @@ _CONTAINER_INSIGHTS_DIMENSIONS = {
     "NodeName": "node",
     "ContainerName": "container",
 }
+# Read whatever the metric namespace: the names say Kubernetes cluster and namespace.
+_KUBERNETES_DIMENSIONS = {"ClusterName": "cluster", "Namespace": "namespace"}
+# Metric namespaces whose ClusterName is an ECS cluster, not a Kubernetes one.
+_NOT_KUBERNETES_NAMESPACES = ("AWS/ECS", "ECS/ContainerInsights")
 _ARN = re.compile(r"arn:(?P<partition>aws[a-z-]*):cloudwatch:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):")
 _DESCRIBED_SEVERITY = re.compile(r"\bseverity\s*[:=]\s*[\"']?([A-Za-z0-9_-]{1,32})", re.IGNORECASE)
 _MAX_MESSAGE = 262_144  # SNS's own limit: anything longer did not come from SNS
 
 
-class CloudWatchAdapter:
+class CloudWatchAdapter(AdapterBase):
     """A CloudWatch alarm state change from an SNS envelope (or raw delivery) to one alert."""
 
     name: ClassVar[str] = "cloudwatch"
     label: ClassVar[str] = "Amazon CloudWatch (SNS)"
 
-    def parse(self, payload: Any, *, headers: Mapping[str, str]) -> list[NormalizedAlert]:
+    def parse_partial(self, payload: Any, *, headers: Mapping[str, str]) -> ParseResult:
         """One alert per SNS message; PayloadError naming the field for anything malformed."""
-        body = expect_object(payload, "")
-        if "Type" not in body:
-            if not any(key in body for key in _ALARM_KEYS):
-                raise PayloadError("Type is required: expected an SNS notification or a CloudWatch alarm")
-            return [_parse_alarm(body, "", delivery_id=_header(headers, "x-amz-sns-message-id"), envelope={})]
-        kind = optional_str(body, "Type", "")
-        if kind in _CONFIRMATIONS:
-            raise PayloadError(f"Type {kind} is an SNS subscription message, not a notification")
-        if kind != "Notification":
-            raise PayloadError(f"Type must be Notification, got {kind[:40]!r}")
-        message = optional_str(body, "Message", "")
-        if not message.strip():
-            raise PayloadError("Message is required (the alarm as a JSON string)")
-        delivery_id = optional_str(body, "MessageId", "")
-        alarm = _decode(message)
-        if isinstance(alarm, dict) and any(key in alarm for key in _ALARM_KEYS):
-            return [_parse_alarm(alarm, "Message", delivery_id=delivery_id, envelope=body)]
-        return [_parse_text_notification(body, message, delivery_id, alarm)]
+        return ParseResult(_parse_message(payload, headers))
+
+
+def _parse_message(payload: Any, headers: Mapping[str, str]) -> list[NormalizedAlert]:
+    body = expect_object(payload, "")
+    if "Type" not in body:
+        if not any(key in body for key in _ALARM_KEYS):
+            raise PayloadError("Type is required: expected an SNS notification or a CloudWatch alarm")
+        return [_parse_alarm(body, "", delivery_id=_header(headers, "x-amz-sns-message-id"), envelope={})]
+    kind = optional_str(body, "Type", "")
+    if kind in _CONFIRMATIONS:
+        raise PayloadError(f"Type {kind} is an SNS subscription message, not a notification")
+    if kind != "Notification":
+        raise PayloadError(f"Type must be Notification, got {kind[:40]!r}")
+    message = optional_str(body, "Message", "")
+    if not message.strip():
+        raise PayloadError("Message is required (the alarm as a JSON string)")
+    delivery_id = optional_str(body, "MessageId", "")
+    alarm = _decode(message)
+    if isinstance(alarm, dict) and any(key in alarm for key in _ALARM_KEYS):
+        return [_parse_alarm(alarm, "Message", delivery_id=delivery_id, envelope=body)]
+    return [_parse_text_notification(body, message, delivery_id, alarm)]
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -157,13 +168,22 @@ def _parse_alarm(
     )
     found: dict[str, str] = {}
     for namespace, dimensions in metrics:
-        if namespace.startswith("ContainerInsights"):
-            for key, value in dimensions:
-                target = _CONTAINER_INSIGHTS_DIMENSIONS.get(key)
-                if target and value:
-                    found.setdefault(target, value)
+        names = _dimension_fields(namespace)
+        for key, value in dimensions:
+            target = names.get(key)
+            if target and value:
+                found.setdefault(target, value)
     apply_kubernetes_fields(alert, found, (alert.summary, alert.description))
     return alert
+
+
+def _dimension_fields(metric_namespace: str) -> dict[str, str]:
+    """Dimension name → Kubernetes field for metrics of this CloudWatch namespace."""
+    if metric_namespace.startswith(_NOT_KUBERNETES_NAMESPACES):
+        return {}
+    if metric_namespace.startswith("ContainerInsights"):
+        return _CONTAINER_INSIGHTS_DIMENSIONS
+    return _KUBERNETES_DIMENSIONS
 
 
 def _metrics(alarm: dict[str, Any], field: str) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -23,6 +23,12 @@ are flagged `pipeline` (the metric stopped reporting). Fingerprint: ``dd:<alert_
 cycle key. Severity: `alert_type` (error → critical, warning, info/success → info), else the
 priority (P1-P2 critical, P3 warning, P4-P5 info). Tags and scope become labels (scope wins;
 a key repeated in tags keeps every value, comma-joined; a tag without a colon has value "").
+`tags` may be Datadog's comma-separated `$TAGS` text or a JSON array of tags (hand-written
+templates, `$TAGS` rendered as a list).
+
+Test notifications (the monitor editor's "Test Notifications": ``[TEST]`` in the title and no
+alert cycle key) are flagged `test` and keyed ``dd-test:…``, so they never join the real
+monitor's series or incident; the ingest service never investigates them.
 """
 
 from __future__ import annotations
@@ -33,7 +39,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from alerts.sources.base import STATUS_FIRING, STATUS_RESOLVED, NormalizedAlert, PayloadError
+from alerts.sources.base import (
+    STATUS_FIRING,
+    STATUS_RESOLVED,
+    AdapterBase,
+    NormalizedAlert,
+    ParseResult,
+    PayloadError,
+)
 from alerts.sources.kubernetes_fields import apply_kubernetes_fields
 from alerts.sources.normalization import (
     content_hash,
@@ -42,7 +55,7 @@ from alerts.sources.normalization import (
     source_fingerprint,
     web_links,
 )
-from alerts.sources.validation import expect_object, id_text, json_type
+from alerts.sources.validation import expect_object, id_text, json_type, scalar_text
 
 # A `$VARIABLE` (or `$TAGS[key]`) Datadog did not replace: it had no value for this event.
 _UNSUBSTITUTED = re.compile(r"\$[A-Z][A-Z0-9_]*(?:\[[^\]]*\])?")
@@ -92,15 +105,15 @@ _TAG_FIELDS = (
 )
 
 
-class DatadogAdapter:
+class DatadogAdapter(AdapterBase):
     """A Datadog webhook notification (our template, the default one, or its form encoding)."""
 
     name: ClassVar[str] = "datadog"
     label: ClassVar[str] = "Datadog"
 
-    def parse(self, payload: Any, *, headers: Mapping[str, str]) -> list[NormalizedAlert]:
+    def parse_partial(self, payload: Any, *, headers: Mapping[str, str]) -> ParseResult:
         """Exactly one alert: Datadog never batches notifications."""
-        return [_parse(expect_object(payload, ""))]
+        return ParseResult([_parse(expect_object(payload, ""))])
 
 
 def _text(body: dict[str, Any], key: str, where: str = "") -> str:
@@ -126,20 +139,22 @@ def _parse(body: dict[str, Any]) -> NormalizedAlert:
         raise PayloadError("alert_title (or title) is required: the monitor's name")
     transition = _text(body, "alert_transition") or title["transition"]
     scope = _text(body, "alert_scope") or title["scope"]
-    scope_tags, tags = _tag_pairs(scope), _tag_pairs(_text(body, "tags"))
+    scope_tags, tags = _tag_pairs(scope), _tags(body)
     alert_id = _ident(body, "alert_id")
     canonical_scope = ",".join(sorted({f"{k}:{v}" if v else k for k, v in scope_tags}))
     if alert_id:
         key = f"{alert_id}:{canonical_scope}" if canonical_scope else alert_id
     else:
         key = "title:" + content_hash([title["name"], canonical_scope])
-    fingerprint = source_fingerprint("dd:", key)
+    cycle_key = _ident(body, "alert_cycle_key")
+    # A test notification has no cycle key; one with a key is a real alert whose name says TEST.
+    test = title["test"] and not cycle_key
+    fingerprint = source_fingerprint("dd-test:" if test else "dd:", key)
     status = _status(transition, _text(body, "alert_type"))
     severity, severity_raw = _severity(
         _text(body, "alert_type"), _text(body, "alert_priority") or title["priority"]
     )
     moment = _date(body)
-    cycle_key = _ident(body, "alert_cycle_key")
     alert = NormalizedAlert(
         source="datadog",
         fingerprint=fingerprint,
@@ -159,6 +174,7 @@ def _parse(body: dict[str, Any]) -> NormalizedAlert:
         episode=f"{fingerprint}@{cycle_key}" if cycle_key else "",
         pipeline=transition.strip().lower() in _NO_DATA,
         group=_group(body, title["test"]),
+        test=test,
     )
     found = _kubernetes_from_tags(scope_tags + tags, _text(body, "hostname"))
     apply_kubernetes_fields(alert, found, (alert.summary, alert.description))
@@ -210,6 +226,21 @@ def _date(body: dict[str, Any]) -> datetime | None:
         if moment is not None:
             return moment
     return None
+
+
+def _tags(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """`tags` as (key, value) pairs, from comma-separated text or a JSON array of tags."""
+    value = body.get("tags")
+    if not isinstance(value, list):
+        return _tag_pairs(_text(body, "tags"))
+    pairs = []
+    for index, item in enumerate(value):
+        tag = scalar_text(item)
+        if tag is None:
+            raise PayloadError(f"tags[{index}] must be a string like key:value, got {json_type(item)}")
+        if not _UNSUBSTITUTED.fullmatch(tag.strip()):
+            pairs.extend(_tag_pairs(tag))
+    return pairs
 
 
 def _tag_pairs(text: str) -> list[tuple[str, str]]:

@@ -41,7 +41,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from alerts.sources.base import STATUS_FIRING, STATUS_RESOLVED, NormalizedAlert, PayloadError
+from alerts.sources.base import (
+    STATUS_FIRING,
+    STATUS_RESOLVED,
+    AdapterBase,
+    NormalizedAlert,
+    ParseResult,
+    PayloadError,
+    parse_each,
+)
 from alerts.sources.kubernetes_fields import apply_kubernetes_fields, from_prometheus_labels
 from alerts.sources.normalization import (
     content_hash,
@@ -62,19 +70,19 @@ from alerts.sources.validation import (
 _DIRECT_FIELDS = ("cluster", "namespace", "pod", "container", "workload", "workload_kind", "node")
 
 
-class GenericAdapter:
+class GenericAdapter(AdapterBase):
     """OpsWorker's documented JSON (see the module docstring) to normalized alerts."""
 
     name: ClassVar[str] = "generic"
     label: ClassVar[str] = "Generic JSON webhook"
 
-    def parse(self, payload: Any, *, headers: Mapping[str, str]) -> list[NormalizedAlert]:
-        """One alert, or one per entry of `alerts`; PayloadError naming the field otherwise."""
+    def parse_partial(self, payload: Any, *, headers: Mapping[str, str]) -> ParseResult:
+        """One alert, or one per readable entry of `alerts` (the others rejected, each on its own)."""
         body = expect_object(payload, "")
         if "alerts" in body:
             items = expect_list(body["alerts"], "alerts")
-            return [_parse_alert(item, f"alerts[{index}]") for index, item in enumerate(items)]
-        return [_parse_alert(body, "")]
+            return parse_each(items, lambda index, item: _parse_alert(item, f"alerts[{index}]"))
+        return ParseResult([_parse_alert(body, "")])
 
 
 def _parse_alert(raw: Any, field: str) -> NormalizedAlert:

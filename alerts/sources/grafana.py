@@ -7,7 +7,10 @@ are flagged `pipeline`: the query failed, the rule they stand for is in the `rul
 Legacy dashboard alerting (Grafana ≤ 10: `ruleName`, `state`, `evalMatches`, `ruleUrl`) sends
 one notification per rule; it becomes one alert keyed by ``grafana-legacy:<ruleId>`` with
 `state` alerting→firing, ok→resolved, no_data→firing (pipeline), paused/pending→unknown, and
-its `tags` as labels. A custom payload template (Grafana 12) is not understood.
+its `tags` as labels. The series' own labels (`pod`, `namespace`, ...) arrive as the tags of each
+`evalMatches` entry: a tag every matching series agrees on is added to the labels (the rule's
+tags win), so Kubernetes fields are read from it. A custom payload template (Grafana 12) is not
+understood.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from alerts.sources.base import (
     STATUS_FIRING,
     STATUS_RESOLVED,
     STATUS_UNKNOWN,
+    AdapterBase,
     NormalizedAlert,
+    ParseResult,
     PayloadError,
 )
 from alerts.sources.kubernetes_fields import apply_kubernetes_fields, from_prometheus_labels
@@ -60,13 +65,13 @@ _LEGACY_STATES = {
 }
 
 
-class GrafanaAdapter:
+class GrafanaAdapter(AdapterBase):
     """Grafana's webhook body (unified alerting or legacy) to normalized alerts."""
 
     name: ClassVar[str] = "grafana"
     label: ClassVar[str] = "Grafana Alerting"
 
-    def parse(self, payload: Any, *, headers: Mapping[str, str]) -> list[NormalizedAlert]:
+    def parse_partial(self, payload: Any, *, headers: Mapping[str, str]) -> ParseResult:
         """Unified group when `alerts` is present, else the legacy body; PayloadError otherwise."""
         body = expect_object(payload, "")
         if "alerts" in body:
@@ -76,7 +81,7 @@ class GrafanaAdapter:
                 raise PayloadError(f'version must be "1" (Grafana webhook format), got {shown}')
             return parse_group(body, _FORMAT)
         if "ruleName" in body or "evalMatches" in body or "state" in body:
-            return [_parse_legacy(body)]
+            return ParseResult([_parse_legacy(body)])
         raise PayloadError(
             "alerts is required: expected Grafana's default webhook body "
             "(or a legacy one with ruleName and state)"
@@ -91,6 +96,9 @@ def _parse_legacy(body: dict[str, Any]) -> NormalizedAlert:
     rule_name = required_str(body, "ruleName", "")
     rule_id = id_text(body.get("ruleId"), "ruleId")
     labels = string_map(body.get("tags"), "tags", coerce_scalars=True)
+    group = _legacy_group(body)
+    for key, value in _agreed_tags(group["evalMatches"]).items():
+        labels.setdefault(key, value)
     severity_raw = labels.get("severity", "")
     alert = NormalizedAlert(
         source="grafana",
@@ -107,7 +115,7 @@ def _parse_legacy(body: dict[str, Any]) -> NormalizedAlert:
             {"generator": optional_str(body, "ruleUrl", ""), "image": optional_str(body, "imageUrl", "")}
         ),
         pipeline=pipeline,
-        group=_legacy_group(body),
+        group=group,
     )
     apply_kubernetes_fields(alert, from_prometheus_labels(labels), (alert.summary, alert.description))
     return alert
@@ -134,6 +142,16 @@ def _legacy_group(body: dict[str, Any]) -> dict[str, Any]:
         )
     group["evalMatches"] = matches
     return group
+
+
+def _agreed_tags(matches: list[dict[str, Any]]) -> dict[str, str]:
+    """Tags with one value across every match that carries them (several pods: no pod)."""
+    values: dict[str, set[str]] = {}
+    for match in matches:
+        for key, value in match["tags"].items():
+            if value:
+                values.setdefault(key, set()).add(value)
+    return {key: next(iter(seen)) for key, seen in values.items() if len(seen) == 1}
 
 
 ADAPTER = GrafanaAdapter()

@@ -259,6 +259,11 @@ WEBHOOK_MAX_BYTES = env.integer("OPSWORKER_WEBHOOK_MAX_BYTES", 1024 * 1024, mini
 WEBHOOK_MAX_DEPTH = env.integer("OPSWORKER_WEBHOOK_MAX_DEPTH", 64, minimum=4)
 # Requests per minute per integration before 429; generous, an alert storm is when we matter most.
 WEBHOOK_RATE_LIMIT_PER_MINUTE = env.integer("OPSWORKER_WEBHOOK_RATE_LIMIT_PER_MINUTE", 1200, minimum=1)
+# Requests per minute from one client address with a token that matches no integration, before
+# 429 (URL guessing); requests with a valid token are never counted.
+WEBHOOK_UNKNOWN_TOKEN_LIMIT_PER_MINUTE = env.integer(
+    "OPSWORKER_WEBHOOK_UNKNOWN_TOKEN_LIMIT_PER_MINUTE", 30, minimum=1
+)
 # Days raw webhook bodies are kept (signals are kept longer; see retention settings).
 RAW_PAYLOAD_RETENTION_DAYS = env.integer("OPSWORKER_RAW_PAYLOAD_RETENTION_DAYS", 14, minimum=1)
 # Days resolved signals are kept after their last delivery (firing ones and those a kept
@@ -268,6 +273,15 @@ SIGNAL_RETENTION_DAYS = env.integer("OPSWORKER_SIGNAL_RETENTION_DAYS", 180, mini
 INVESTIGATION_RETENTION_DAYS = env.integer("OPSWORKER_INVESTIGATION_RETENTION_DAYS", 365, minimum=1)
 # Directory of pre-loaded SNS signing certificates (air-gapped installs, tests); empty = fetch.
 SNS_CERT_DIR = env.string("OPSWORKER_SNS_CERT_DIR", "")
+# SNS subscription confirmations are sent by a job: seconds between its retries (SNS's token
+# stays valid for three days; an admin can retry from the integration's page after that).
+SNS_CONFIRM_RETRY_DELAYS = [
+    int(delay)
+    for delay in env.string_list("OPSWORKER_SNS_CONFIRM_RETRY_DELAYS", ["30", "120", "600", "1800", "3600"])
+]
+# Send confirmations to this base URL instead of the SubscribeURL's SNS host (an SNS VPC
+# endpoint without private DNS, LocalStack); the SubscribeURL itself must still be an SNS one.
+SNS_ENDPOINT_URL = env.string("OPSWORKER_SNS_ENDPOINT_URL", "")
 # Any request body over this is refused by the ASGI layer before Django reads it.
 MAX_REQUEST_BYTES = env.integer("OPSWORKER_MAX_REQUEST_BYTES", 4 * WEBHOOK_MAX_BYTES, minimum=64 * 1024)
 # `python -m opsworker.serve` closes a connection whose request head takes longer than this, and

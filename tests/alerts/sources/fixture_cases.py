@@ -3,6 +3,8 @@
 Each `fixtures/<source>/<case>.json` has a `<case>.expected.json` beside it holding either
 ``{"alerts": [...]}`` — every alert's non-default fields; the test fills in the defaults so every
 field is still compared — or ``{"error": "<text the PayloadError message must contain>"}``.
+With ``"alerts"``, an optional ``"rejected": [{"index": i, "reason": "<text it contains>"}]``
+lists the alerts the adapter could not read while it kept the others (none when absent).
 An optional ``"headers"`` object is passed to the adapter.
 """
 
@@ -52,7 +54,12 @@ def check_case(adapter: SourceAdapter, path: Path) -> None:
             adapter.parse(payload, headers=headers)
         assert expected["error"] in str(info.value)
         return
-    alerts = [alert.as_json() for alert in adapter.parse(payload, headers=headers)]
+    result = adapter.parse_partial(payload, headers=headers)
+    rejected = expected.get("rejected", [])
+    assert [r.index for r in result.rejected] == [r["index"] for r in rejected]
+    for got_rejection, want in zip(result.rejected, rejected, strict=True):
+        assert want["reason"] in got_rejection.reason
+    alerts = [alert.as_json() for alert in result.alerts]
     wanted = [full_expected(adapter.name, partial) for partial in expected["alerts"]]
     assert len(alerts) == len(wanted)
     for index, (got, want) in enumerate(zip(alerts, wanted, strict=True)):

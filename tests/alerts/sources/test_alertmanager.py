@@ -112,8 +112,30 @@ def test_alertmanager_rejects_non_string_receiver() -> None:
     assert "receiver must be a string" in _error(_group(_alert(), receiver=["a"]))
 
 
-def test_alertmanager_rejects_group_labels_with_numbers() -> None:
-    assert "groupLabels.n is number" in _error(_group(_alert(), groupLabels={"n": 1}))
+def test_alertmanager_turns_group_label_numbers_into_text() -> None:
+    [alert] = ADAPTER.parse(_group(_alert(), groupLabels={"n": 1, "b": True}), headers={})
+    assert alert.group["groupLabels"] == {"n": "1", "b": "true"}
+
+
+def test_alertmanager_rejects_group_labels_with_objects() -> None:
+    assert "groupLabels.n is object" in _error(_group(_alert(), groupLabels={"n": {"x": 1}}))
+
+
+def test_alertmanager_partial_keeps_good_alerts_and_reports_bad_ones() -> None:
+    # given a group whose second alert has an array label value and third has no alertname
+    payload = _group(
+        _alert(labels={"alertname": "A", "replicas": 3}, fingerprint="a"),
+        _alert(labels={"alertname": "B", "zones": ["a", "b"]}, fingerprint="b"),
+        _alert(labels={"severity": "warning"}, fingerprint="c"),
+    )
+    # when it is parsed partially
+    result = ADAPTER.parse_partial(payload, headers={})
+    # then the first is kept (number as text) and the other two are reported by index
+    assert [alert.alertname for alert in result.alerts] == ["A"]
+    assert result.alerts[0].labels["replicas"] == "3"
+    assert [rejection.index for rejection in result.rejected] == [1, 2]
+    assert "alerts[1].labels.zones is array" in result.rejected[0].reason
+    assert "alerts[2].labels.alertname is required" in result.rejected[1].reason
 
 
 def test_alertmanager_keeps_two_mib_label_value_verbatim() -> None:
