@@ -61,6 +61,12 @@ def stack(committed, tmp_path):
 
     runner = threading.Thread(target=supervisor.run, daemon=True)
     runner.start()
+    import redis
+    from rq import Worker
+
+    # The worker must be up before a fault: starting while Redis is down is the supervisor's case.
+    connection = redis.Redis.from_url(private.url)
+    wait_for(lambda: Worker.count(connection=connection) >= 1, timeout=60, message="no worker registered")
     stack = type("Stack", (), {})()
     stack.redis, stack.web, stack.supervisor, stack.lines, stack.env = private, web, supervisor, lines, env
     stack.log = lambda: "".join(lines[-80:])
