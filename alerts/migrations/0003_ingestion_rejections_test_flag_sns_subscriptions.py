@@ -6,41 +6,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0002_rules_and_silences'),
+        ("alerts", "0002_rules_and_silences"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='rawpayload',
-            name='rejected',
+            model_name="rawpayload",
+            name="rejected",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='signal',
-            name='test',
-            field=models.BooleanField(default=False, help_text="A sender's test notification (its own series; never investigated)."),
+            model_name="signal",
+            name="test",
+            field=models.BooleanField(
+                default=False, help_text="A sender's test notification (its own series; never investigated)."
+            ),
         ),
         migrations.CreateModel(
-            name='SnsSubscription',
+            name="SnsSubscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('topic_arn', models.CharField(max_length=256)),
-                ('subscribe_url', models.TextField()),
-                ('message_id', models.CharField(blank=True, max_length=200)),
-                ('status', models.CharField(choices=[('waiting', 'Waiting for confirmation'), ('confirmed', 'Confirmed'), ('failed', 'Failed')], default='waiting', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.CharField(blank=True, max_length=500)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('integration', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sns_subscriptions', to='alerts.integration')),
-                ('payload', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='alerts.rawpayload')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("topic_arn", models.CharField(max_length=256)),
+                ("subscribe_url", models.TextField()),
+                ("message_id", models.CharField(blank=True, max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting for confirmation"),
+                            ("confirmed", "Confirmed"),
+                            ("failed", "Failed"),
+                        ],
+                        default="waiting",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.CharField(blank=True, max_length=500)),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "integration",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sns_subscriptions",
+                        to="alerts.integration",
+                    ),
+                ),
+                (
+                    "payload",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="alerts.rawpayload",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at'],
-                'constraints': [models.UniqueConstraint(fields=('integration', 'topic_arn'), name='sns_subscription_one_per_topic')],
+                "ordering": ["-requested_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("integration", "topic_arn"), name="sns_subscription_one_per_topic"
+                    )
+                ],
             },
         ),
     ]
