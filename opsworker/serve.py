@@ -28,6 +28,9 @@ from opsworker import env  # loads .env before the defaults below are read
 
 logger = logging.getLogger("opsworker.serve")
 
+# After a 408, how long input is still read and dropped before the socket closes.
+LINGER_SECONDS = 2.0
+
 
 def _timeout_response(message: str) -> bytes:
     body = json.dumps({"error": message, "status": 408}).encode()
@@ -51,6 +54,7 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         self._head_timer = None
         self._body_timer = None
         self._head_begun = False
+        self._discarding = False
 
     # -- timers -----------------------------------------------------------------------------
 
@@ -72,14 +76,35 @@ class EdgeHttpProtocol(HttpToolsProtocol):
             self._body_timer.cancel()
             self._body_timer = None
 
+    def _answer_and_close(self, message: str) -> None:
+        """Send a 408, then close without resetting the connection.
+
+        Closing a socket that still has unread input makes the kernel send a reset, which can
+        destroy the 408 before the client reads it; so the write side is shut first, input is
+        read and dropped for a moment (like nginx's lingering close), then the socket closes.
+        """
+        self.transport.write(_timeout_response(message))
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        self._discarding = True
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        if self._discarding:
+            return
+        super().data_received(data)
+
     def _head_expired(self) -> None:
         self._head_timer = None
         if self.transport.is_closing():
             return
-        if self._head_begun:
-            logger.info("opsworker.serve.header_timeout", extra={"client": self._client_text()})
-            self.transport.write(_timeout_response("the request head was not sent in time"))
-        self.transport.close()
+        if not self._head_begun:
+            self.transport.close()
+            return
+        logger.info("opsworker.serve.header_timeout", extra={"client": self._client_text()})
+        self._answer_and_close("the request head was not sent in time")
 
     def _body_expired(self) -> None:
         self._body_timer = None
@@ -90,12 +115,14 @@ class EdgeHttpProtocol(HttpToolsProtocol):
             self._arm_body()  # the application is not reading yet: not the client's delay
             return
         logger.info("opsworker.serve.body_timeout", extra={"client": self._client_text()})
-        if not cycle.response_started:
-            cycle.response_started = cycle.response_complete = True
-            self.transport.write(_timeout_response("the request body was not sent in time"))
+        answer = not cycle.response_started
+        cycle.response_started = cycle.response_complete = True
         cycle.disconnected = True
         cycle.message_event.set()  # the application's receive() sees http.disconnect
-        self.transport.close()
+        if answer:
+            self._answer_and_close("the request body was not sent in time")
+        else:
+            self.transport.close()
 
     def _client_text(self) -> str:
         return f"{self.client[0]}" if self.client else ""
