@@ -58,10 +58,6 @@ MIDDLEWARE = [
     "opsworker.metrics.RequestMetricsMiddleware",
     # Content-Security-Policy on every dynamic answer; no-store on members' pages and the API.
     "opsworker.security_headers.SecurityHeadersMiddleware",
-    # Content-Security-Policy on every dynamic answer; no-store on members' pages and the API.
-    "opsworker.security_headers.SecurityHeadersMiddleware",
-    # Content-Security-Policy on every dynamic answer; no-store on members' pages and the API.
-    "opsworker.security_headers.SecurityHeadersMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -200,12 +196,6 @@ STORAGES = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# WebSockets are accepted only from a page on the host they connect to; list extra origins
-# (scheme://host[:port]) here, e.g. a status page on another domain.
-WEBSOCKET_ALLOWED_ORIGINS = env.string_list("OPSWORKER_WEBSOCKET_ALLOWED_ORIGINS", [])
-# WebSockets are accepted only from a page on the host they connect to; list extra origins
-# (scheme://host[:port]) here, e.g. a status page on another domain.
-WEBSOCKET_ALLOWED_ORIGINS = env.string_list("OPSWORKER_WEBSOCKET_ALLOWED_ORIGINS", [])
 # WebSockets are accepted only from a page on the host they connect to; list extra origins
 # (scheme://host[:port]) here, e.g. a status page on another domain.
 WEBSOCKET_ALLOWED_ORIGINS = env.string_list("OPSWORKER_WEBSOCKET_ALLOWED_ORIGINS", [])
