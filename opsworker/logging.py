@@ -132,3 +132,18 @@ class ConsoleFormatter(logging.Formatter):
         if record.stack_info:
             line += "\n" + record.stack_info
         return line
+
+
+class QuietBelow(logging.Filter):
+    """Drops records of the named loggers below `level` (the test suite runs them at DEBUG so every
+    log call executes, without printing every debug line or filling a child process's pipe)."""
+
+    def __init__(self, loggers: tuple[str, ...] | list[str] = (), level: str = "WARNING") -> None:
+        super().__init__()
+        self.prefixes = tuple(loggers)
+        self.level = logging.getLevelName(level)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= self.level:
+            return True
+        return not any(record.name == p or record.name.startswith(p + ".") for p in self.prefixes)

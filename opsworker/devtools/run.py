@@ -40,21 +40,9 @@ def processes(host: str, port: str) -> list[tuple[str, list[str]]]:
     return [
         (
             "web",
-            [
-                PYTHON,
-                "-m",
-                "uvicorn",
-                "opsworker.asgi:application",
-                "--host",
-                host,
-                "--port",
-                port,
-                "--ws",
-                "websockets-sansio",
-                "--no-access-log",
-                "--lifespan",
-                "off",
-            ],
+            # uvicorn with deadlines for the request head and body, trusting no forwarded headers
+            # of its own (opsworker/serve.py).
+            [PYTHON, "-m", "opsworker.serve", "--host", host, "--port", port],
         ),
         (
             "worker",

@@ -19,10 +19,16 @@ LOGGING["handlers"]["stderr"]["formatter"] = "console"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Every log call of our own code must execute in the suite: a record is built (and a reserved
 # `extra` key raises) only when the logger's level lets it through, and a log call that never ran
-# once hid a 500 on every chat question. The handler still prints only warnings and above.
-LOGGING["handlers"]["stderr"]["level"] = "WARNING"  # noqa: F405
+# once hid a 500 on every chat question. The handler still prints only their warnings and above
+# (other loggers as before: a worker's job lines are read by tests).
 for _logger in PROJECT_LOGGERS:  # noqa: F405
     LOGGING["loggers"][_logger] = {"level": "DEBUG"}  # noqa: F405
+LOGGING["filters"]["quiet_project_debug"] = {  # noqa: F405
+    "()": "opsworker.logging.QuietBelow",
+    "loggers": PROJECT_LOGGERS,  # noqa: F405
+    "level": "WARNING",
+}
+LOGGING["handlers"]["stderr"]["filters"] = [*LOGGING["handlers"]["stderr"]["filters"], "quiet_project_debug"]  # noqa: F405
 # Served straight from static/ by WhiteNoise's finders; no collectstatic needed.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,13 +46,10 @@ def connected_cluster(committed, live_server_url):
         OPSWORKER_POLL_WAIT_SECONDS="5",
         OPSWORKER_HEARTBEAT_SECONDS="5",
     )
+    # A file, not a pipe: nobody reads a pipe while the test runs, and a full one blocks the agent.
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in the finally below
     agent = subprocess.Popen(
-        [sys.executable, "-m", "agent"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        [sys.executable, "-m", "agent"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
         deadline = time.monotonic() + 30
@@ -61,13 +59,13 @@ def connected_cluster(committed, live_server_url):
                     break
             time.sleep(0.2)
         else:
-            raise AssertionError(
-                "agent never connected:\n" + (agent.stdout.read() if agent.poll() is not None else "")
-            )
+            log.seek(0)
+            raise AssertionError("agent never connected:\n" + log.read()[-4000:])
         yield made.cluster
     finally:
         agent.terminate()
         agent.wait(timeout=15)
+        log.close()
         simulator.stop()
         with schema_context(alpha.schema):
             Cluster.objects.filter(pk=made.cluster.pk).delete()
