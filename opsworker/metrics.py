@@ -15,6 +15,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from rq import Worker
 
+from opsworker.scheduler_heartbeat import last_beat
+
 logger = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -44,18 +46,28 @@ class QueueCollector:
         )
         workers = GaugeMetricFamily("opsworker_workers", "RQ workers registered, by queue.", labels=["queue"])
         up = GaugeMetricFamily("opsworker_redis_up", "1 when Redis answered this scrape.")
+        # The sweeper, retention and digests run only while the scheduler does: an operator alerts
+        # on `time() - opsworker_scheduler_last_beat_timestamp_seconds > 180`.
+        beat = GaugeMetricFamily(
+            "opsworker_scheduler_last_beat_timestamp_seconds",
+            "Unix time of the scheduler's last heartbeat (every 60 s; absent after an hour without one).",
+        )
         try:
             for name in ("investigations", "notifications", "default"):
                 queue = django_rq.get_queue(name)
                 depth.add_metric([name], queue.count)
                 failed.add_metric([name], queue.failed_job_registry.count)
                 workers.add_metric([name], Worker.count(queue=queue))
+            last = last_beat()
             up.add_metric([], 1)
         except redis.RedisError as error:
             logger.warning("opsworker.metrics.redis_unavailable", extra={"error": str(error)})
             up.add_metric([], 0)
             yield up
             return
+        if last is not None:
+            beat.add_metric([], last)
+            yield beat
         yield from (depth, failed, workers, up)
 
 

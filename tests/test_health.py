@@ -43,3 +43,19 @@ def test_metrics_in_prometheus_text_format(org, client_for):
     assert 'opsworker_queue_jobs{queue="investigations"}' in text
     assert 'opsworker_workers{queue="default"}' in text
     assert "opsworker_redis_up 1.0" in text
+
+
+def test_metrics_show_the_scheduler_heartbeat_once_it_beat():
+    import django_rq
+
+    from opsworker.scheduler_heartbeat import KEY, beat
+
+    django_rq.get_connection("default").delete(KEY)
+    before = Client(HTTP_HOST="10.1.2.3").get("/metrics").content.decode()
+    assert "opsworker_scheduler_last_beat_timestamp_seconds " not in before
+    when = beat()
+    after = Client(HTTP_HOST="10.1.2.3").get("/metrics").content.decode()
+    line = next(
+        x for x in after.splitlines() if x.startswith("opsworker_scheduler_last_beat_timestamp_seconds ")
+    )
+    assert float(line.split()[1]) == pytest.approx(when)
