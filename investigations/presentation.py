@@ -44,6 +44,11 @@ CATEGORY_WORDING = {
     "quota-exceeded": "Resource quota or limit exceeded",
     "job-failed": "Job failed",
     "rbac-forbidden": "Missing RBAC permission",
+    "volume-full": "Volume or ephemeral storage full",
+    "network-policy-blocked": "NetworkPolicy blocks the traffic",
+    "dns-resolution-failed": "Cluster DNS does not resolve",
+    "certificate-invalid": "TLS certificate expired or invalid",
+    "admission-denied": "Admission policy rejects the pods",
     "unknown": "Undetermined: the evidence does not support a conclusion",
 }
 

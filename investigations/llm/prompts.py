@@ -38,6 +38,11 @@ TAXONOMY = (
     "quota-exceeded",
     "job-failed",
     "rbac-forbidden",
+    "volume-full",
+    "network-policy-blocked",
+    "dns-resolution-failed",
+    "certificate-invalid",
+    "admission-denied",
     "unknown",
 )
 
