@@ -82,14 +82,19 @@ def current_schema() -> str:
     return connection.schema_name
 
 
-def enqueue_in_every_active_tenant(queue: str, func: Callable[..., Any] | str) -> int:
-    """Scheduler fan-out: enqueue `func(schema_name)` once per active organization; returns how many."""
+def active_tenant_schemas() -> list[str]:
+    """Schema names of the organizations that are not suspended."""
     with schema_context("public"):
-        schemas = list(
+        return list(
             Organization.objects.filter(is_active=True)
             .exclude(schema_name="public")
             .values_list("schema_name", flat=True)
         )
+
+
+def enqueue_in_every_active_tenant(queue: str, func: Callable[..., Any] | str) -> int:
+    """Scheduler fan-out: enqueue `func(schema_name)` once per active organization; returns how many."""
+    schemas = active_tenant_schemas()
     for schema in schemas:
         enqueue_in_tenant(queue, func, schema)
     return len(schemas)

@@ -99,3 +99,24 @@ def test_sweeper_requeues_a_pending_investigation_only_when_its_job_is_gone(
         with django_capture_on_commit_callbacks(execute=True):
             assert investigations_sweep() == {"requeued": 1, "failed": 0}
     assert [job.args for job in queue.get_jobs()] == [(org.schema, waiting.pk)]
+
+
+def test_sweeper_everywhere_sweeps_every_active_organization_in_one_job(
+    org, other_org, queue, django_capture_on_commit_callbacks
+):
+    from investigations.tasks import sweep_investigations_everywhere
+
+    # given a pending investigation in each organization whose job never reached Redis
+    old = timezone.now() - timedelta(minutes=5)
+    lost = {}
+    for fixture in (org, other_org):
+        with schema_context(fixture.schema):
+            lost[fixture.schema] = Investigation.objects.create(cluster="c", namespace="shop")
+            Investigation.objects.filter(pk=lost[fixture.schema].pk).update(created_at=old)
+    # when the scheduler's entry point runs
+    with django_capture_on_commit_callbacks(execute=True):
+        totals = sweep_investigations_everywhere()
+    # then both are queued again, each in its own organization, by this one job
+    assert totals["requeued"] >= 2 and totals["errors"] == 0
+    queued = {job.args for job in queue.get_jobs()}
+    assert {(schema, item.pk) for schema, item in lost.items()} <= queued
