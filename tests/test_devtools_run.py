@@ -92,3 +92,17 @@ def test_devtools_supervisor_restarts_a_crashed_child_and_keeps_the_others(tmp_p
     # and stopping ends every child
     assert all(c.process.poll() is not None for c in supervisor.children)
     assert lines[-1] == "[run] stopped\n"
+
+
+def test_links_use_the_port_make_run_binds_unless_told_otherwise():
+    # ensure_demo printed "open: http://demo.localhost:8000/" while make run served 8400.
+    def link_port(**environ: str) -> str:
+        env = {k: v for k, v in os.environ.items() if k not in ("OPSWORKER_PORT", "OPSWORKER_URL_PORT")}
+        env.update(environ, DJANGO_SETTINGS_MODULE="opsworker.settings.dev")
+        code = "from django.conf import settings; print(settings.PUBLIC_URL_PORT)"
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert link_port(OPSWORKER_PORT="8400") == "8400"
+    assert link_port(OPSWORKER_PORT="8400", OPSWORKER_URL_PORT="443") == "443"

@@ -18,7 +18,8 @@ DEBUG = env.boolean("OPSWORKER_DEBUG", False)
 # "your organizations", platform admin) is BASE_DOMAIN itself.
 BASE_DOMAIN = env.string("OPSWORKER_BASE_DOMAIN", "localhost")
 PUBLIC_URL_SCHEME = env.string("OPSWORKER_URL_SCHEME", "http")
-PUBLIC_URL_PORT = env.string("OPSWORKER_URL_PORT", "8000")
+# Links default to the port `make run` binds (OPSWORKER_PORT), so printed and mailed links work.
+PUBLIC_URL_PORT = env.string("OPSWORKER_URL_PORT", env.string("OPSWORKER_PORT", "8000"))
 ALLOWED_HOSTS = env.string_list("OPSWORKER_ALLOWED_HOSTS", [BASE_DOMAIN, f".{BASE_DOMAIN}"])
 
 # --- Applications -----------------------------------------------------------------------------
