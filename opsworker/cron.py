@@ -1,4 +1,4 @@
-"""The scheduler's periodic jobs (`manage.py rqcron opsworker.cron`)."""
+"""The scheduler's periodic jobs (`python -m opsworker.scheduler`, which loads this module)."""
 
 from django.conf import settings
 from rq import cron

@@ -10,18 +10,55 @@ be recorded is left to the investigations' lease and sweeper (`investigations.se
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 import redis
+from rq.scheduler import RQScheduler
 from rq.worker import Worker
 
 logger = logging.getLogger(__name__)
 
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 MAX_WAIT_SECONDS = 5.0
+
+
+class RedisOutage:
+    """Backoff bookkeeping for one process's wait for Redis: logs when it is lost and when it is back."""
+
+    def __init__(self, process: str, name: str) -> None:
+        self.process, self.name = process, name
+        self.wait = 1.0
+        self.lost_at: float | None = None
+
+    def lost(self, step: str, error: Exception) -> None:
+        """Log the failure and sleep before the caller tries again (1, 2, 4, 5, 5... s)."""
+        if self.lost_at is None:
+            self.lost_at = time.monotonic()
+        logger.warning(
+            f"{self.process}.redis_unavailable",
+            extra={self.process: self.name, "step": step, "retry_in": self.wait, "error": str(error)[:200]},
+        )
+        time.sleep(self.wait)
+        self.wait = min(self.wait * 2, MAX_WAIT_SECONDS)
+
+    def answered(self, step: str) -> bool:
+        """Record success; True when this ends an outage (the caller may need to register again)."""
+        if self.lost_at is None:
+            return False
+        logger.warning(
+            f"{self.process}.redis_back",
+            extra={
+                self.process: self.name,
+                "step": step,
+                "down_seconds": round(time.monotonic() - self.lost_at, 1),
+            },
+        )
+        self.wait, self.lost_at = 1.0, None
+        return True
 
 
 class ResilientWorker(Worker):
@@ -33,33 +70,17 @@ class ResilientWorker(Worker):
 
     def _until_redis_answers(self, step: str, call: Callable[[], Any]) -> Any:
         """Run `call()`; while Redis is unreachable, wait (1, 2, 4, 5, 5... s) and try again."""
-        wait = 1.0
-        lost_at = None
+        outage = RedisOutage("worker", self.name)
         while True:
             try:
                 result = call()
             except REDIS_DOWN as error:
-                if lost_at is None:
-                    lost_at = time.monotonic()
-                logger.warning(
-                    "worker.redis_unavailable",
-                    extra={"worker": self.name, "step": step, "retry_in": wait, "error": str(error)[:200]},
-                )
                 if self._stop_requested:
                     raise
-                time.sleep(wait)
-                wait = min(wait * 2, MAX_WAIT_SECONDS)
+                outage.lost(step, error)
                 continue
-            if lost_at is not None:
+            if outage.answered(step):
                 self._register_again_if_forgotten()
-                logger.warning(
-                    "worker.redis_back",
-                    extra={
-                        "worker": self.name,
-                        "step": step,
-                        "down_seconds": round(time.monotonic() - lost_at, 1),
-                    },
-                )
             return result
 
     def _register_again_if_forgotten(self) -> None:
@@ -118,3 +139,60 @@ class ResilientWorker(Worker):
             )
             self._horse_pid = 0
             self._until_redis_answers("after_job", lambda: self.set_state("idle"))
+
+    def _start_scheduler(self, burst=False, logging_level="INFO", date_format=None, log_format=None) -> None:
+        # RQ's own body with our scheduler class (RQ builds RQScheduler directly, no hook): the
+        # scheduler child process must wait out Redis too, not die with a traceback and be
+        # restarted by the worker's next maintenance pass.
+        from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+
+        self.scheduler = ResilientScheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format or DEFAULT_LOGGING_DATE_FORMAT,
+            log_format=log_format or DEFAULT_LOGGING_FORMAT,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if not self.scheduler.acquired_locks:
+            return
+        if burst:
+            try:
+                self.scheduler.register_birth()
+                self.scheduler.enqueue_scheduled_jobs()
+            finally:
+                self.scheduler.release_locks()
+                self.scheduler.register_death()
+        else:
+            self.scheduler.start()
+
+
+class ResilientScheduler(RQScheduler):
+    """The worker's scheduler process (delayed jobs and retries), waiting for Redis instead of dying."""
+
+    def work(self) -> None:
+        # RQ's loop, with each pass guarded: a Redis error waits and tries the pass again.
+        self._install_signal_handlers()
+        outage = RedisOutage("scheduler", self.name)
+        born = False
+        while True:
+            if self._stop_requested:
+                with contextlib.suppress(REDIS_DOWN):  # its locks expire on their own
+                    self.stop()
+                break
+            try:
+                if not born:
+                    self.register_birth()
+                    born = True
+                if self.should_reacquire_locks:
+                    self.acquire_locks()
+                self.heartbeat()
+                self.enqueue_scheduled_jobs()
+            except REDIS_DOWN as error:
+                outage.lost("scheduled_jobs", error)
+                continue
+            if outage.answered("scheduled_jobs"):
+                born = False  # a Redis restarted empty forgot this scheduler: register again next pass
+                continue
+            time.sleep(self.interval)

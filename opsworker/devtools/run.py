@@ -56,7 +56,8 @@ def processes(host: str, port: str) -> list[tuple[str, list[str]]]:
                 "--with-scheduler",
             ],
         ),
-        ("scheduler", [PYTHON, "manage.py", "rqcron", "opsworker.cron"]),
+        # RQ's cron scheduler that waits out Redis outages (opsworker/scheduler.py).
+        ("scheduler", [PYTHON, "-m", "opsworker.scheduler"]),
         # The demo organization's simulated cluster and its real agent.
         *demo_cluster.processes(),
     ]

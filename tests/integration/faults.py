@@ -85,11 +85,15 @@ FAST_RECOVERY = {
 
 
 def worker_command() -> list[str]:
-    return [sys.executable, "manage.py", "rqworker", "investigations", "notifications", "default"]
+    # As `make run` starts it: with RQ's scheduler child (delayed jobs and retries).
+    return [
+        *(sys.executable, "manage.py", "rqworker"),
+        *("investigations", "notifications", "default", "--with-scheduler"),
+    ]
 
 
 def scheduler_command() -> list[str]:
-    return [sys.executable, "manage.py", "rqcron", "opsworker.cron"]
+    return [sys.executable, "-m", "opsworker.scheduler"]
 
 
 def children_of(pid: int) -> list[int]:

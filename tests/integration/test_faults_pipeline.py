@@ -214,6 +214,7 @@ def test_faults_redis_stopped_mid_ingest_loses_nothing_and_answers_no_5xx(commit
         stack.redis.stop()
         for i in range(10, 25):
             post(i)
+        time.sleep(4)  # long enough for the worker, its scheduler child and the cron scheduler to notice
         stack.redis.start()  # back, and empty (no persistence): queued work is gone
         for i in range(25, 30):
             post(i)
@@ -236,6 +237,12 @@ def test_faults_redis_stopped_mid_ingest_loses_nothing_and_answers_no_5xx(commit
     assert len(ran) == 30 and all("no cluster named" in i.failure_reason for i in ran)
     # and the worker that lived through the outage is the same process
     assert _worker(stack).restarts == 0 and _worker(stack).process.poll() is None, stack.log()
+    # and so is the cron scheduler; nothing died with a traceback, all waited for Redis
+    scheduler = next(c for c in stack.supervisor.children if c.name == "scheduler")
+    assert scheduler.restarts == 0 and scheduler.process.poll() is None, stack.log()
+    output = "".join(stack.lines)
+    assert "Traceback" not in output, output[-6000:]
+    assert "scheduler.redis_unavailable" in output and "worker.redis_unavailable" in output
     with schema_context(beta.schema):
         assert not Signal.objects.exists() and not _investigations(beta.schema)
 
