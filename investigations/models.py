@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-QUEUES = ("investigations", "notifications", "default")
+QUEUES = ("maintenance", "investigations", "notifications", "default")
 
 
 class InvestigationStatus(models.TextChoices):

@@ -50,10 +50,12 @@ def investigation_job_id(schema: str, investigation_id: int, attempt: int) -> st
     return f"investigation-{schema}-{investigation_id}-{attempt}"
 
 
-def investigation_enqueue(investigation) -> None:
+def investigation_enqueue(investigation, *, at_front: bool = False) -> None:
     """Queue the engine job for a pending investigation once the current transaction commits.
 
     Best effort: with Redis down nothing is raised; the sweeper re-queues it when Redis is back.
+    `at_front`: the sweeper's re-queues (a lost job, a lost worker's run) are older than anything
+    waiting, so they go first instead of behind an alert storm's backlog.
     """
     schema = current_schema()
     enqueue_in_tenant(
@@ -62,6 +64,7 @@ def investigation_enqueue(investigation) -> None:
         schema,
         investigation.pk,
         job_id=investigation_job_id(schema, investigation.pk, investigation.attempts + 1),
+        at_front=at_front,
     )
 
 
@@ -188,7 +191,12 @@ def _requeue_unless_queued(schema: str, investigation_id: int, attempts: int) ->
             return False
         job.delete()  # finished or failed without taking it (e.g. the database was down): run it again
     enqueue_in_tenant(
-        "investigations", "investigations.tasks.run_investigation", schema, investigation_id, job_id=job_id
+        "investigations",
+        "investigations.tasks.run_investigation",
+        schema,
+        investigation_id,
+        job_id=job_id,
+        at_front=True,  # older than anything waiting: it goes first, not behind a backlog
     )
     return True
 
@@ -239,7 +247,7 @@ def _worker_lost(investigation_id: int, now) -> str | None:
                     "detail": {"lost_attempt": investigation.attempts, "lease_lapsed_at": str(lapsed_at)},
                 },
             )
-            investigation_enqueue(investigation)
+            investigation_enqueue(investigation, at_front=True)
             outcome = "resumed"
         from investigations.runner import publish_investigation
 

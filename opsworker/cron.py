@@ -10,7 +10,7 @@ from opsworker.scheduler_heartbeat import beat
 from tenants.audit import audit_prune_everywhere
 
 # Record that the scheduler is alive.
-cron.register(beat, queue_name="default", interval=60, name="scheduler-heartbeat")
+cron.register(beat, queue_name="maintenance", interval=60, name="scheduler-heartbeat")
 # Raw webhook bodies and resolved signals past their retention (organization setting or
 # OPSWORKER_RAW_PAYLOAD_RETENTION_DAYS / OPSWORKER_SIGNAL_RETENTION_DAYS), every hour.
 cron.register(alerts_retention_everywhere, queue_name="default", cron="17 * * * *", name="alerts-retention")
@@ -26,7 +26,7 @@ cron.register(
 # lost during a Redis outage is queued again within ~20 s of Redis returning.
 cron.register(
     sweep_investigations_everywhere,
-    queue_name="default",
+    queue_name="maintenance",  # served first by workers: an investigations backlog cannot starve it
     interval=settings.INVESTIGATION_SWEEP_SECONDS,
     name="investigation-sweeper",
 )

@@ -10,6 +10,7 @@ import time
 
 import django_rq
 import redis
+from django.conf import settings
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -53,7 +54,7 @@ class QueueCollector:
             "Unix time of the scheduler's last heartbeat (every 60 s; absent after an hour without one).",
         )
         try:
-            for name in ("investigations", "notifications", "default"):
+            for name in settings.RQ_QUEUES:
                 queue = django_rq.get_queue(name)
                 depth.add_metric([name], queue.count)
                 failed.add_metric([name], queue.failed_job_registry.count)

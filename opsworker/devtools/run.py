@@ -50,6 +50,7 @@ def processes(host: str, port: str) -> list[tuple[str, list[str]]]:
                 PYTHON,
                 "manage.py",
                 "rqworker",
+                "maintenance",  # first: the sweeper is never starved by an investigations backlog
                 "investigations",
                 "notifications",
                 "default",

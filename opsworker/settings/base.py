@@ -151,11 +151,18 @@ CHANNEL_LAYERS = {
     }
 }
 
-# The three queues of DESIGN.md §1. Job timeouts are generous defaults; investigations carry
-# their own deadlines inside the job.
+# The three queues of DESIGN.md §1, plus `maintenance` for the sweeper and the scheduler's
+# heartbeat: workers take it first (`rqworker maintenance investigations notifications default`), so
+# a backlog of investigations never starves the recovery of lost ones. Job timeouts are generous
+# defaults; investigations carry their own deadlines inside the job.
 RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": timeout}
-    for name, timeout in (("investigations", 900), ("notifications", 120), ("default", 300))
+    for name, timeout in (
+        ("maintenance", 120),
+        ("investigations", 900),
+        ("notifications", 120),
+        ("default", 300),
+    )
 }
 # Enqueue after the surrounding transaction commits, so a job never sees rows that roll back.
 # Workers wait out a Redis outage instead of exiting (opsworker/rq_worker.py).

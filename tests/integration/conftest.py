@@ -45,7 +45,7 @@ def run_worker(committed):
     from django.db import connection
 
     def run(
-        queues=("investigations", "notifications", "default"), timeout=120
+        queues=("maintenance", "investigations", "notifications", "default"), timeout=120
     ) -> subprocess.CompletedProcess:
         db = connection.settings_dict
         env = dict(

@@ -88,7 +88,7 @@ def worker_command() -> list[str]:
     # As `make run` starts it: with RQ's scheduler child (delayed jobs and retries).
     return [
         *(sys.executable, "manage.py", "rqworker"),
-        *("investigations", "notifications", "default", "--with-scheduler"),
+        *("maintenance", "investigations", "notifications", "default", "--with-scheduler"),
     ]
 
 

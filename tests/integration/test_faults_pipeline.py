@@ -184,6 +184,27 @@ def _worker(stack):
     return next(c for c in stack.supervisor.children if c.name == "worker")
 
 
+def _backlog(schema: str, count: int) -> list[int]:
+    """`count` queued investigations of a cluster that does not exist (each fails fast)."""
+    from investigations.models import Investigation
+    from investigations.services import investigation_enqueue
+
+    with schema_context(schema):
+        made = Investigation.objects.bulk_create(
+            Investigation(cluster="no-such-cluster", namespace="storm") for _ in range(count)
+        )
+        for investigation in made:
+            investigation_enqueue(investigation)
+    return [investigation.pk for investigation in made]
+
+
+def _drop_queued_investigations(stack) -> None:
+    import redis
+    from rq import Queue
+
+    Queue("investigations", connection=redis.Redis.from_url(stack.redis.url)).empty()
+
+
 def _investigations(schema: str, ids=None):
     from investigations.models import Investigation
 
@@ -325,6 +346,9 @@ def test_faults_worker_killed_mid_investigation_is_resumed_and_completes(
         message="no worker took the investigation:\n" + stack.log(),
     )
     connected_cluster.send_signal(signal.SIGSTOP)
+    # and a backlog of investigations waits behind it (an alert storm): the sweeper must not
+    # queue behind them, or the lost run waits for the whole backlog
+    backlog = _backlog(alpha.schema, 300)
     # when the worker and its work horse are SIGKILLed
     worker = _worker(stack).process
     horses = children_of(worker.pid)
@@ -339,6 +363,9 @@ def test_faults_worker_killed_mid_investigation_is_resumed_and_completes(
         interval=0.5,
         message="the killed worker's investigation never finished:\n" + stack.log(),
     )
+    still_waiting = [i for i in _investigations(alpha.schema, backlog) if i.status not in FINISHED]
+    _drop_queued_investigations(stack)
+    assert still_waiting, "the lost run was resumed only after the whole backlog had run"
     finished = _investigations(alpha.schema, [investigation_id])[0]
     assert finished.status == "completed", finished.failure_reason
     assert finished.attempts == 2 and finished.root_cause_category == "oom-killed"

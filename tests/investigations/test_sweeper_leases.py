@@ -120,3 +120,21 @@ def test_sweeper_everywhere_sweeps_every_active_organization_in_one_job(
     assert totals["requeued"] >= 2 and totals["errors"] == 0
     queued = {job.args for job in queue.get_jobs()}
     assert {(schema, item.pk) for schema, item in lost.items()} <= queued
+
+
+def test_sweeper_requeues_ahead_of_a_backlog(org, queue, django_capture_on_commit_callbacks):
+    from investigations.services import investigation_enqueue
+
+    with schema_context(org.schema):
+        # given a lost run, and a newer backlog already waiting in the queue
+        lost = _running(attempts=1, lease_seconds=-5)
+        backlog = [Investigation.objects.create(cluster="c", namespace="shop") for _ in range(3)]
+        with django_capture_on_commit_callbacks(execute=True):
+            for waiting in backlog:
+                investigation_enqueue(waiting)
+        # when the sweeper resumes the lost run
+        with django_capture_on_commit_callbacks(execute=True):
+            investigations_sweep()
+    # then it runs next, not after the backlog
+    assert queue.get_jobs()[0].id == investigation_job_id(org.schema, lost.pk, 2)
+    assert len(queue.get_jobs()) == 4
