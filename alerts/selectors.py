@@ -217,3 +217,8 @@ def integration_recent_payloads(integration: Integration, limit: int = 20) -> li
         .defer("body", "headers")
         .order_by("-received_at")[:limit]
     )
+
+
+def signals_count(organization, since) -> int:
+    """Every signal of the organization (a usage figure registered with tenants.quotas in alerts/apps.py)."""
+    return Signal.objects.count()

@@ -2,8 +2,33 @@
 
 from __future__ import annotations
 
-from investigations.models import PipelineCheck
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from investigations.models import Cluster, Investigation, PipelineCheck
 
 
 def pipeline_checks_recent(limit: int = 5) -> list[PipelineCheck]:
     return list(PipelineCheck.objects.all()[:limit])
+
+
+# Usage counters registered with tenants.quotas (investigations/apps.py): (organization, since) -> number.
+
+
+def clusters_count(organization, since: datetime) -> int:
+    return Cluster.objects.count()
+
+
+def investigations_count_since(organization, since: datetime) -> int:
+    return Investigation.objects.filter(created_at__gte=since).count()
+
+
+def investigations_count(organization, since: datetime) -> int:
+    return Investigation.objects.count()
+
+
+def model_cost_since(organization, since: datetime) -> Decimal:
+    total = Investigation.objects.filter(created_at__gte=since).aggregate(total=Sum("llm_cost"))["total"]
+    return total or Decimal("0")

@@ -9,9 +9,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_text_html
 
-from alerts.models import Decision
-from tenants.models import slug_validator
-from tenants.org_settings import MAX_RETENTION_DAYS
+from tenants.models import MAX_RETENTION_DAYS, slug_validator
+from tenants.org_settings import default_action_choices
 from tenants.roles import Role
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -62,7 +61,7 @@ class OrganizationSettingsForm(forms.Form):
     raw_payload_retention_days = _days_field("Keep raw webhook payloads", "RAW_PAYLOAD_RETENTION_DAYS")
     investigation_retention_days = _days_field("Keep finished investigations", "INVESTIGATION_RETENTION_DAYS")
     default_action = forms.ChoiceField(
-        choices=Decision.choices, help_text="What happens to a signal no rule matches."
+        choices=default_action_choices, help_text="What happens to a signal no rule matches."
     )
     allowed_email_domains = forms.CharField(
         required=False,

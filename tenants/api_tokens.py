@@ -11,10 +11,9 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
-from django.db import models
 from django.utils import timezone
 
+from tenants.models import ApiToken, Scope
 from tenants.roles import Role
 from tenants.secret_box import digest
 
@@ -22,68 +21,6 @@ TOKEN_PREFIX = "owk_"  # noqa: S105 (a marker, not a secret)
 PREFIX_SHOWN = 12  # "owk_" + 8 characters: enough to recognise a token in a list
 LAST_USED_RESOLUTION_SECONDS = 60
 ORG_TOKEN_ROLES = (Role.ADMIN, Role.MEMBER, Role.VIEWER)  # an organization token is never an owner
-
-
-class Scope(models.TextChoices):
-    READ = "read", "Read"
-    WRITE = "write", "Read and write"
-
-
-class ApiToken(models.Model):
-    organization = models.ForeignKey(
-        "tenants.Organization", on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="api_tokens",
-        help_text="Personal token of this user; empty for an organization token.",
-    )
-    role = models.CharField(
-        max_length=16,
-        choices=Role.choices,
-        blank=True,
-        help_text="Fixed role of an organization token (personal tokens use the user's role).",
-    )
-    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.READ)
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=16)
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.EmailField(blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.EmailField(blank=True)
-
-    class Meta:
-        app_label = "tenants"
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["organization", "user"], name="apitoken_org_user_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_personal(self) -> bool:
-        return self.user_id is not None
-
-    def is_expired(self, now=None) -> bool:
-        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
-
-    @property
-    def is_usable(self) -> bool:
-        return self.revoked_at is None and not self.is_expired()
-
-    @property
-    def state(self) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.is_expired():
-            return "expired"
-        return "active"
 
 
 def _new_secret() -> str:

@@ -12,49 +12,16 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db import models
 from django.db.models import QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
+from tenants.models import AuditEvent
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 365
-
-
-class AuditEvent(models.Model):
-    """One recorded action. Never updated; deleted only by retention."""
-
-    organization = models.ForeignKey(
-        "tenants.Organization",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="audit_events",
-        help_text="Empty for installation-level events (public host sign-ins, deleted organizations).",
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    # Kept when the user is deleted, and for failed sign-ins of unknown emails.
-    actor_email = models.CharField(max_length=254, blank=True)
-    action = models.CharField(max_length=64, db_index=True)  # dotted: member.role_changed
-    target = models.CharField(max_length=300, blank=True)
-    details = models.JSONField(default=dict, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        app_label = "tenants"
-        ordering = ["-created_at", "-pk"]
-        indexes = [
-            models.Index(fields=["organization", "-created_at"], name="audit_org_time_idx"),
-            models.Index(fields=["organization", "action", "-created_at"], name="audit_org_action_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_email or '-'} {self.action} {self.target}"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -166,9 +133,6 @@ def audit_prune_everywhere() -> int:
 def _signed_in(sender, request, user, **kwargs) -> None:
     if request is None or getattr(request, "tenant", None) is None:
         return  # test clients' force_login and other programmatic logins: not a person signing in
-    from tenants.security import session_tag
-
-    session_tag(request)
     audit_record(action="auth.signed_in", request=request, actor=user)
 
 

@@ -17,13 +17,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from tenants.audit import audit_record
+from tenants.models import Invitation, Membership
 from tenants.quotas import MEMBERS, quota_check
 from tenants.realtime import access_group, publish_access_revoked
 from tenants.roles import Role, role_allows
@@ -36,61 +36,6 @@ DEFAULT_VALID_DAYS = 7
 
 def _valid_for() -> timedelta:
     return timedelta(days=getattr(settings, "INVITATION_VALID_DAYS", DEFAULT_VALID_DAYS))
-
-
-class InvitationQuerySet(models.QuerySet):
-    def pending(self) -> InvitationQuerySet:
-        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
-
-
-class Invitation(models.Model):
-    """An invitation of one email address into one organization with one role."""
-
-    organization = models.ForeignKey(
-        "tenants.Organization", on_delete=models.CASCADE, related_name="invitations"
-    )
-    email = models.EmailField()
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
-    token_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(default=timezone.now)
-    send_count = models.PositiveSmallIntegerField(default=1)
-    expires_at = models.DateTimeField()
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    objects = InvitationQuerySet.as_manager()
-
-    class Meta:
-        app_label = "tenants"
-        ordering = ["-created_at"]
-        constraints = [
-            # One open invitation per address and organization; resend instead of inviting twice.
-            models.UniqueConstraint(
-                fields=["organization", "email"],
-                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
-                name="invitation_one_open_per_email",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"invitation of {self.email} to {self.organization_id} as {self.role}"
-
-    @property
-    def state(self) -> str:
-        if self.accepted_at:
-            return "accepted"
-        if self.revoked_at:
-            return "revoked"
-        if self.expires_at <= timezone.now():
-            return "expired"
-        return "pending"
 
 
 def _hash(token: str) -> str:
@@ -136,7 +81,6 @@ def invitation_create(
     *, organization, email: str, role: str, actor, actor_role: str, request=None
 ) -> Invitation:
     """Invite `email` with `role`; mails the link after commit. Returns the invitation."""
-    from tenants.models import Membership
 
     email = email.strip().lower()
     _can_grant(actor_role, role)
@@ -291,7 +235,6 @@ def invitation_accept_existing(*, invitation: Invitation, user, request=None) ->
             f"this invitation is for {invitation.email}, but you are signed in as {user.email}; "
             f"sign out and sign in as {invitation.email}"
         )
-    from tenants.models import Membership
 
     if Membership.objects.filter(user=user, organization=invitation.organization).exists():
         raise ValidationError(f"you are already a member of {invitation.organization.name}")
@@ -315,7 +258,6 @@ def self_join_allowed(organization, user) -> bool:
 
 def self_join(*, organization, user, request=None):
     """A signed-in user whose email domain the organization allows joins as a member."""
-    from tenants.models import Membership
     from tenants.services import membership_grant
 
     if not self_join_allowed(organization, user):
@@ -343,7 +285,6 @@ def self_join(*, organization, user, request=None):
 
 
 def _owners(organization) -> int:
-    from tenants.models import Membership
 
     return Membership.objects.filter(organization=organization, role=Role.OWNER).count()
 
@@ -355,7 +296,6 @@ def _may_manage(actor_membership, target_membership) -> None:
 
 def membership_role_change(*, actor_membership, membership, role: str, request=None) -> bool:
     """Change a member's role; returns False when nothing changed. The last owner stays owner."""
-    from tenants.models import Membership
 
     _can_grant(actor_membership.role, role)
     _may_manage(actor_membership, membership)
@@ -388,7 +328,6 @@ def membership_role_change(*, actor_membership, membership, role: str, request=N
 
 def membership_remove(*, actor_membership, membership, request=None) -> int:
     """Remove a member and end their sessions on this organization; returns sessions ended."""
-    from tenants.models import Membership
     from tenants.security import sessions_end_for_organization
 
     _may_manage(actor_membership, membership)

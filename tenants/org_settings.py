@@ -3,64 +3,27 @@
 Settings live in the public schema, beside the organization: the platform admin reads and writes
 quotas of every organization without entering schemas, and settings survive a suspension. The
 default rule action stays in the organization's own `alerts.RuleSettings` (the rule engine reads
-it there) and is written through `alerts.services.rules.default_action_set`.
+it there): the alerts app registers how to read and write it (`default_action_provider_register`),
+so this module never imports the alerts app.
 """
 
 from __future__ import annotations
 
 import logging
-import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants.audit import audit_record
+from tenants.models import OrganizationSettings, time_zone_validate
+from tenants.quotas import organization_here
 from tenants.realtime import access_group, publish_access_revoked
 
 logger = logging.getLogger(__name__)
-
-MAX_RETENTION_DAYS = 3650
-_DAYS = [MinValueValidator(1), MaxValueValidator(MAX_RETENTION_DAYS)]
-
-
-class OrganizationSettings(models.Model):
-    """One row per organization; missing values mean "the installation's default"."""
-
-    organization = models.OneToOneField(
-        "tenants.Organization", on_delete=models.CASCADE, related_name="org_settings"
-    )
-    time_zone = models.CharField(max_length=64, default="UTC")
-    signal_retention_days = models.PositiveIntegerField(null=True, blank=True, validators=_DAYS)
-    raw_payload_retention_days = models.PositiveIntegerField(null=True, blank=True, validators=_DAYS)
-    investigation_retention_days = models.PositiveIntegerField(null=True, blank=True, validators=_DAYS)
-    # Signed-in users with an email at one of these domains may join as members ("Join" page).
-    allowed_email_domains = models.JSONField(default=list, blank=True)
-    # Quotas, set by the platform admin; empty means unlimited.
-    max_investigations_per_day = models.PositiveIntegerField(null=True, blank=True)
-    max_clusters = models.PositiveIntegerField(null=True, blank=True)
-    max_members = models.PositiveIntegerField(null=True, blank=True)
-    suspended_at = models.DateTimeField(null=True, blank=True)
-    suspended_reason = models.CharField(max_length=300, blank=True)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        app_label = "tenants"
-        verbose_name_plural = "organization settings"
-
-    def __str__(self) -> str:
-        return f"settings of {self.organization_id}"
-
-    def clean(self) -> None:
-        time_zone_validate(self.time_zone)
-
-
-def time_zone_validate(name: str) -> None:
-    if name not in zoneinfo.available_timezones():
-        raise ValidationError(f"{name!r} is not a time zone name, e.g. Europe/Paris or America/New_York")
 
 
 def settings_for(organization) -> OrganizationSettings:
@@ -85,18 +48,42 @@ def retention_days(organization, kind: str) -> int | None:
 
 def retention_days_here(kind: str, default: int) -> int:
     """Days to keep `kind` for the organization whose schema the connection is in, else `default`."""
-    from tenants.quotas import organization_here
-
     organization = organization_here()
     own = retention_days(organization, kind) if organization is not None else None
     return own or default
 
 
-def default_action_get(organization) -> str:
-    from alerts.rules.loader import rule_settings
+@dataclass(frozen=True)
+class DefaultActionProvider:
+    """How the alerts app reads and writes the default rule action; both run inside the schema."""
 
+    choices: list[tuple[str, str]]
+    get: Callable[[], str]
+    set: Callable[..., None]  # set(*, action: str, author: str)
+
+
+_default_action: DefaultActionProvider | None = None
+
+
+def default_action_provider_register(provider: DefaultActionProvider) -> None:
+    """Called once by the alerts app at startup (alerts/apps.py)."""
+    global _default_action
+    _default_action = provider
+
+
+def _default_action_provider() -> DefaultActionProvider:
+    if _default_action is None:
+        raise LookupError("no default action provider registered (alerts/apps.py registers it)")
+    return _default_action
+
+
+def default_action_choices() -> list[tuple[str, str]]:
+    return _default_action_provider().choices
+
+
+def default_action_get(organization) -> str:
     with schema_context(organization.schema_name):
-        return rule_settings().default_action
+        return _default_action_provider().get()
 
 
 @dataclass(frozen=True)
@@ -121,8 +108,6 @@ _ROW_FIELDS = (
 
 def organization_settings_update(*, organization, change: SettingsChange, actor, request=None) -> dict:
     """Apply the settings form; returns {field: [before, after]} of what changed (also audited)."""
-    from alerts.services.rules import default_action_set
-
     time_zone_validate(change.time_zone)
     if not change.name.strip():
         raise ValidationError("the organization needs a name")
@@ -144,7 +129,7 @@ def organization_settings_update(*, organization, change: SettingsChange, actor,
         before_action = default_action_get(organization)
         if before_action != change.default_action:
             with schema_context(organization.schema_name):
-                default_action_set(action=change.default_action, author=actor.email)
+                _default_action_provider().set(action=change.default_action, author=actor.email)
             changed["default_action"] = [before_action, change.default_action]
         if changed:
             audit_record(

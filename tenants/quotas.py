@@ -3,19 +3,24 @@
     quota_check(organization, "clusters")   # raises QuotaExceeded(message) when the next one is over
 
 Limits live on `OrganizationSettings` (empty = unlimited) and are set by the platform admin.
-Usage of tenant data is counted inside the organization's schema.
+Usage of tenant data is counted inside the organization's schema by the app that owns the data:
+the feature apps register their counters here (`usage_counter_register`, from their AppConfig.ready),
+so this foundation module never imports the features it limits.
 """
 
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
+
+from tenants.models import Invitation, Membership, Organization, OrganizationSettings
 
 MEMBERS = "members"
 CLUSTERS = "clusters"
@@ -26,6 +31,24 @@ _LIMIT_FIELD = {
     CLUSTERS: "max_clusters",
     INVESTIGATIONS_PER_DAY: "max_investigations_per_day",
 }
+
+
+# what -> counter(organization, day_start) -> int, run inside the organization's schema.
+UsageCounter = Callable[[Organization, datetime], int]
+_QUOTA_COUNTERS: dict[str, UsageCounter] = {}
+# figure -> counter(organization, since) -> number, run inside the organization's schema; shown on the
+# platform's organizations list ("signals", "investigations", "clusters", "model_cost").
+_USAGE_FIGURES: dict[str, Callable[[Organization, datetime], int | Decimal]] = {}
+
+
+def usage_counter_register(what: str, counter: UsageCounter) -> None:
+    """Count `what` (CLUSTERS, INVESTIGATIONS_PER_DAY) for quotas; the owning app registers it at startup."""
+    _QUOTA_COUNTERS[what] = counter
+
+
+def usage_figure_register(figure: str, counter: Callable[[Organization, datetime], int | Decimal]) -> None:
+    """Add a figure to `usage_for`; `counter(organization, since)` runs inside the organization's schema."""
+    _USAGE_FIGURES[figure] = counter
 
 
 class QuotaExceeded(ValidationError):
@@ -40,8 +63,6 @@ class QuotaExceeded(ValidationError):
 
 
 def quota_limit(organization, what: str) -> int | None:
-    from tenants.org_settings import OrganizationSettings
-
     field = _LIMIT_FIELD[what]
     row = OrganizationSettings.objects.filter(organization=organization).values(field).first()
     return row[field] if row else None
@@ -49,8 +70,6 @@ def quota_limit(organization, what: str) -> int | None:
 
 def _day_start(organization) -> datetime:
     """Midnight today in the organization's time zone: "per day" is the organization's day."""
-    from tenants.org_settings import OrganizationSettings
-
     name = (
         OrganizationSettings.objects.filter(organization=organization)
         .values_list("time_zone", flat=True)
@@ -67,25 +86,18 @@ def _day_start(organization) -> datetime:
 def quota_usage(organization, what: str) -> int:
     """How much of `what` the organization uses now (pending invitations count as members)."""
     if what == MEMBERS:
-        from tenants.invitations import Invitation
-        from tenants.models import Membership
-
         return (
             Membership.objects.filter(organization=organization).count()
             + Invitation.objects.pending().filter(organization=organization).count()
         )
-    if what == CLUSTERS:
-        from investigations.models import Cluster
-
-        with schema_context(organization.schema_name):
-            return Cluster.objects.count()
-    if what == INVESTIGATIONS_PER_DAY:
-        from investigations.models import Investigation
-
-        since = _day_start(organization)
-        with schema_context(organization.schema_name):
-            return Investigation.objects.filter(created_at__gte=since).count()
-    raise ValueError(f"unknown quota {what!r}")
+    if what not in _LIMIT_FIELD:
+        raise ValueError(f"unknown quota {what!r}")
+    counter = _QUOTA_COUNTERS.get(what)
+    if counter is None:
+        raise LookupError(f"no counter registered for quota {what!r} (the owning app's ready() registers it)")
+    day_start = _day_start(organization)
+    with schema_context(organization.schema_name):
+        return counter(organization, day_start)
 
 
 _MESSAGES = {
@@ -130,22 +142,13 @@ def quotas_for(organization) -> list[dict]:
 
 
 def usage_for(organization, *, cost_days: int = 30) -> dict:
-    """Counts for the platform's organizations list (exact counts; the list is paginated)."""
-    from alerts.models import Signal
-    from investigations.models import Cluster, Investigation
-    from tenants.models import Membership
+    """Counts for the platform's organizations list (exact counts; the list is paginated).
 
+    `since` (the last `cost_days` days) bounds the figures that are a period's total (model cost).
+    """
+    since = timezone.now() - timedelta(days=cost_days)
     with schema_context(organization.schema_name):
-        since = timezone.now() - timedelta(days=cost_days)
-        usage = {
-            "signals": Signal.objects.count(),
-            "investigations": Investigation.objects.count(),
-            "clusters": Cluster.objects.count(),
-            "model_cost": Investigation.objects.filter(created_at__gte=since).aggregate(
-                total=Sum("llm_cost")
-            )["total"]
-            or Decimal("0"),
-        }
+        usage = {figure: counter(organization, since) for figure, counter in _USAGE_FIGURES.items()}
     usage["members"] = Membership.objects.filter(organization=organization).count()
     return usage
 
@@ -160,10 +163,6 @@ def quota_remaining(organization, what: str) -> int | None:
 
 def organization_here():
     """The organization whose schema the connection is in (services that run inside a schema)."""
-    from django.db import connection
-
-    from tenants.models import Organization
-
     # Organization rows live in public, which is on every tenant's search_path.
     return Organization.objects.filter(schema_name=connection.schema_name).first()
 

@@ -16,7 +16,7 @@ Counters expire after the longest delay without failures. Redis down: the check 
 (sign-in keeps working; logged), because locking everyone out is worse.
 
 Sessions: cookies are host-only, so a session belongs to the host it was signed in on. On a real
-sign-in the audit receiver tags the session with that host's schema (`session_tag`); removing a
+sign-in a receiver below tags the session with that host's schema (`session_tag`); removing a
 member ends their sessions tagged with that organization, and untagged ones (made before the tag
 existed, or programmatically), while sessions of their other organizations live on.
 """
@@ -31,7 +31,9 @@ import time
 import redis
 from django import forms
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.models import Session
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -186,6 +188,13 @@ def session_tag(request: HttpRequest) -> None:
     tenant = getattr(request, "tenant", None)
     if tenant is not None and hasattr(request, "session"):
         request.session[SESSION_SCHEMA_KEY] = tenant.schema_name
+
+
+@receiver(user_logged_in, dispatch_uid="tenants.security.session_tag")
+def _signed_in(sender, request, user, **kwargs) -> None:
+    if request is None or getattr(request, "tenant", None) is None:
+        return  # test clients' force_login and other programmatic logins: not a person signing in
+    session_tag(request)
 
 
 def sessions_end_for_organization(*, user, organization) -> int:

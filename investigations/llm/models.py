@@ -13,7 +13,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from investigations.llm.config import LLMSettings
+from investigations.llm.llm_settings import LLMSettings
+from tenants.secret_box import decrypt
 
 
 def validate_endpoint(value: str) -> None:
@@ -89,8 +90,6 @@ class ModelConfig(models.Model):
 
     def resolved(self) -> LLMSettings:
         """Decrypted settings for one use (SecretUnreadable if the encryption key was removed)."""
-        from tenants.secret_box import decrypt
-
         return LLMSettings(
             provider=self.provider,
             endpoint=self.endpoint,
