@@ -7,44 +7,12 @@ across schemas. `feedback_record` is the one write path (the page today, Slack l
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from investigations.models import FeedbackRating, FeedbackSource, InvestigationFeedback
 
-class FeedbackRating(models.TextChoices):
-    ACCURATE = "accurate", "Accurate"
-    PARTIAL = "partial", "Partially accurate"
-    NEEDS_IMPROVEMENT = "needs_improvement", "Needs improvement"
-
-
-class FeedbackSource(models.TextChoices):
-    PAGE = "page", "Investigation page"
-    SLACK = "slack", "Slack"
-
-
-class InvestigationFeedback(models.Model):
-    investigation = models.ForeignKey(
-        "investigations.Investigation", on_delete=models.CASCADE, related_name="feedback"
-    )
-    user_id = models.BigIntegerField()
-    email = models.EmailField()
-    rating = models.CharField(max_length=20, choices=FeedbackRating.choices)
-    comment = models.TextField(blank=True, max_length=2000)
-    source = models.CharField(max_length=10, choices=FeedbackSource.choices, default=FeedbackSource.PAGE)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        app_label = "investigations"
-        ordering = ["-updated_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["investigation", "user_id"], name="investigation_feedback_once_per_user"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.rating} on investigation {self.investigation_id} by {self.email}"
+__all__ = ["FeedbackRating", "FeedbackSource", "InvestigationFeedback"]  # re-exported for callers
 
 
 COMMENT_MAX = 2000

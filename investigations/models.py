@@ -246,9 +246,45 @@ class AgentCommand(models.Model):
         return self.state in (CommandState.DONE, CommandState.EXPIRED, CommandState.REFUSED)
 
 
-# Models defined beside the features that own them; imported here so Django registers them.
+class FeedbackRating(models.TextChoices):
+    ACCURATE = "accurate", "Accurate"
+    PARTIAL = "partial", "Partially accurate"
+    NEEDS_IMPROVEMENT = "needs_improvement", "Needs improvement"
+
+
+class FeedbackSource(models.TextChoices):
+    PAGE = "page", "Investigation page"
+    SLACK = "slack", "Slack"
+
+
+class InvestigationFeedback(models.Model):
+    investigation = models.ForeignKey(
+        "investigations.Investigation", on_delete=models.CASCADE, related_name="feedback"
+    )
+    user_id = models.BigIntegerField()
+    email = models.EmailField()
+    rating = models.CharField(max_length=20, choices=FeedbackRating.choices)
+    comment = models.TextField(blank=True, max_length=2000)
+    source = models.CharField(max_length=10, choices=FeedbackSource.choices, default=FeedbackSource.PAGE)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        app_label = "investigations"
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["investigation", "user_id"], name="investigation_feedback_once_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating} on investigation {self.investigation_id} by {self.email}"
+
+
+# Models of the chat, model-settings and Slack sub-packages, kept in their own `models.py`;
+# imported here so Django registers them.
 from investigations.chat.models import ChatMessage  # noqa: E402, F401
-from investigations.feedback import InvestigationFeedback  # noqa: E402, F401
 from investigations.llm.models import ModelConfig, ModelUsage  # noqa: E402, F401
 from investigations.notify.models import (  # noqa: E402, F401
     NotificationRoute,
