@@ -15,9 +15,10 @@ run: venv services migrate demo ## Start web, worker and scheduler with a demo o
 test: venv services ## The whole suite against real PostgreSQL and Redis
 	DJANGO_SETTINGS_MODULE=opsworker.settings.test $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: venv ## ruff check and format check
+lint: venv ## ruff check and format check, import contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

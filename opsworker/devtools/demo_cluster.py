@@ -94,10 +94,9 @@ def run_agent() -> int:
 
 
 if __name__ == "__main__":
-    # Standalone runs read `.env` like `make run` does (its children inherit the merged environment).
-    from opsworker.devtools.run import load_dotenv
-
-    load_dotenv()
+    # Standalone runs read `.env` like `make run` does: importing opsworker.env fills os.environ from it
+    # without overriding what is set (imported here so that importing this module has no such effect).
+    import opsworker.env  # noqa: F401
     which = sys.argv[1] if len(sys.argv) > 1 else ""
     if which == "simulator":
         sys.exit(run_simulator())
