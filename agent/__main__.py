@@ -35,6 +35,7 @@ class JsonFormatter(logging.Formatter):
 
 def build_transport(config: Config) -> Any:
     """The configured transport, wired to an executor on the configured Kubernetes API."""
+    # Imported here: the Kubernetes client and each transport's packages load only for the configured one.
     from agent.executor import Executor, api_client_from_settings
     from agent.transports.base import Session
 
@@ -45,7 +46,7 @@ def build_transport(config: Config) -> Any:
     if config.transport == "sqs":
         import boto3
 
-        from agent.transports.sqs import SqsTransport
+        from agent.transports.sqs import SqsTransport  # only the SQS transport needs boto3
 
         assert config.sqs is not None  # guaranteed by Config validation
         client = boto3.client("sqs", region_name=config.sqs.region, endpoint_url=config.sqs.endpoint_url)
@@ -57,7 +58,7 @@ def build_transport(config: Config) -> Any:
             poll_wait_seconds=config.poll_wait_seconds,
             heartbeat_seconds=config.heartbeat_seconds,
         )
-    from agent.transports.http import HttpTransport
+    from agent.transports.http import HttpTransport  # only for the HTTP transport
 
     assert config.portal_url and config.cluster_token  # guaranteed by Config validation
     return HttpTransport(

@@ -27,6 +27,7 @@ from alerts.services.integrations import (
 from alerts.services.test_alerts import integration_send_test_alert
 from alerts.setup_guides import DATADOG_TEMPLATE, setup_snippet, webhook_url
 from alerts.sources.normalization import is_web_url
+from investigations.demo import demo_enabled, demo_scenarios
 from tenants.permissions import require
 from tenants.roles import Capability
 from tenants.secret_reveal import no_store, secret_reveal, secret_stash
@@ -94,7 +95,6 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         severities=[*Severity.choices, ("none", "None")],
         sources=Source.choices,
     )
-    from investigations.demo import demo_enabled, demo_scenarios
 
     if demo_enabled(request.tenant):
         context["demo_scenarios"] = demo_scenarios()

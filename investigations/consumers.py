@@ -9,7 +9,9 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from django_tenants.utils import schema_context
 
+from investigations.chat.realtime import render_log
 from investigations.models import Investigation
+from investigations.presentation import render_live_state
 from tenants.realtime import object_group, org_group
 from tenants.roles import Capability
 from tenants.websocket import TenantConsumer
@@ -30,13 +32,10 @@ def _investigation_exists(schema_name: str, pk: int) -> bool:
 
 
 def _live_state(schema_name: str, pk: int) -> str | None:
-    from investigations.presentation import render_live_state
-
     with schema_context(schema_name):
         investigation = Investigation.objects.select_related("signal", "rerun_of").filter(pk=pk).first()
         if investigation is None:
             return None
-        from investigations.chat.realtime import render_log
 
         # The conversation too, so a reconnected page catches up on answers streamed meanwhile.
         return render_live_state(investigation) + render_log(investigation, oob=True)

@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from alerts.selectors import signal_get
+from investigations.chat.views import chat_context
+from investigations.demo import demo_enabled, demo_scenarios, fire_sample_incident
 from investigations.engine.target import RESOURCE_NAME, TARGET_KINDS
 from investigations.feedback import (
     FeedbackRating,
@@ -20,8 +22,10 @@ from investigations.feedback import (
     feedback_summary,
 )
 from investigations.models import Cluster, Investigation, InvestigationStatus
+from investigations.notify.selectors import deliveries_for_investigation
 from investigations.presentation import category_label, investigation_context
 from investigations.services import investigation_rerun, investigation_start
+from tenants.jobs import current_schema, enqueue_in_tenant
 from tenants.permissions import can, require
 from tenants.roles import Capability
 
@@ -124,8 +128,6 @@ def investigation_detail(request, pk: int):
     investigation = _investigation_get(pk)
     context = investigation_context(investigation)
     context.update(_feedback_context(request, investigation))
-    from investigations.chat.views import chat_context
-    from investigations.notify.selectors import deliveries_for_investigation
 
     context.update(
         {
@@ -258,9 +260,6 @@ def investigation_rerun_view(request, pk: int):
 @require(Capability.INVESTIGATE)
 def demo_fire(request):
     """Alerts page control of the demo organization: fire one of the bundled scenarios."""
-    from investigations.demo import demo_enabled, demo_scenarios, fire_sample_incident
-    from tenants.jobs import current_schema, enqueue_in_tenant
-
     if not demo_enabled(request.tenant):
         raise Http404("the demo is not enabled here")
     slug = request.POST.get("scenario", "")

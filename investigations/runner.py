@@ -18,6 +18,9 @@ from django.utils import timezone
 
 from investigations.engine.agent_reader import agent_reader, reader_errors
 from investigations.engine.pipeline import Pipeline, StepRecord
+from investigations.llm.extraction import extract_with_model
+from investigations.llm.prompts import build_evidence_payload
+from investigations.llm.stage import model_stage
 from investigations.models import Cluster, Investigation, InvestigationStatus, InvestigationStep
 from investigations.notify.services import notify_investigation_finished
 from investigations.presentation import render_list_row, render_live_update
@@ -185,8 +188,6 @@ def run_investigation_now(investigation_id: int) -> Investigation | None:
     def model_hook(ctx, analysis, remaining_seconds: float):
         # Runs only when the organization configured a model and its daily budget allows it;
         # never raises: on any model problem the built-in analyzers' result stands, with the reason.
-        from investigations.llm.prompts import build_evidence_payload
-        from investigations.llm.stage import model_stage
 
         return model_stage(
             evidence_payload=build_evidence_payload(ctx, fields),
@@ -198,8 +199,6 @@ def run_investigation_now(investigation_id: int) -> Investigation | None:
         )
 
     def extract_hook(alert_fields_: dict):
-        from investigations.llm.extraction import extract_with_model
-
         return extract_with_model(alert_fields_, today=timezone.now().date())
 
     lease = Lease(investigation)

@@ -8,8 +8,11 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from investigations.models import QUEUES, PipelineCheck
+from investigations.models import QUEUES, Investigation, InvestigationStatus, InvestigationStep, PipelineCheck
+from investigations.notify.services import notify_investigation_finished
+from investigations.runner import publish_investigation
 from tenants.jobs import current_schema, enqueue_in_tenant
+from tenants.quotas import INVESTIGATIONS_PER_DAY, quota_check_here
 from tenants.realtime import org_group, publish_html
 
 logger = logging.getLogger(__name__)
@@ -80,9 +83,6 @@ def investigation_start(
     rerun_of=None,
 ):
     """Create a pending investigation (from a signal's page, from scratch, or a re-run) and queue it."""
-    from investigations.models import Investigation
-    from tenants.quotas import INVESTIGATIONS_PER_DAY, quota_check_here
-
     quota_check_here(INVESTIGATIONS_PER_DAY)  # QuotaExceeded (a ValidationError) says which and why
     with transaction.atomic():
         investigation = Investigation.objects.create(
@@ -96,7 +96,6 @@ def investigation_start(
             rerun_of=rerun_of,
         )
         investigation_enqueue(investigation)
-        from investigations.runner import publish_investigation
 
         publish_investigation(investigation)  # the list shows it (pending) before a worker takes it
     return investigation
@@ -129,8 +128,6 @@ def investigations_sweep(*, now=None) -> dict:
     from datetime import timedelta
 
     from django.conf import settings
-
-    from investigations.models import Investigation, InvestigationStatus
 
     now = now or timezone.now()
     schema = current_schema()
@@ -205,8 +202,6 @@ def _worker_lost(investigation_id: int, now) -> str | None:
     """The lease of a running investigation lapsed: resume it once more, or fail it with the reason."""
     from django.conf import settings
 
-    from investigations.models import Investigation, InvestigationStatus, InvestigationStep
-
     with transaction.atomic():
         investigation = (
             Investigation.objects.select_for_update(skip_locked=True)
@@ -249,11 +244,8 @@ def _worker_lost(investigation_id: int, now) -> str | None:
             )
             investigation_enqueue(investigation, at_front=True)
             outcome = "resumed"
-        from investigations.runner import publish_investigation
 
         publish_investigation(investigation)
     if outcome == "failed":
-        from investigations.notify.services import notify_investigation_finished
-
         notify_investigation_finished(investigation)
     return outcome

@@ -6,8 +6,10 @@ import logging
 import os
 import socket
 
-from investigations.services import pipeline_check_record
-from tenants.jobs import tenant_job
+from investigations.retention import investigations_prune
+from investigations.runner import run_investigation_now
+from investigations.services import investigations_sweep, pipeline_check_record
+from tenants.jobs import active_tenant_schemas, enqueue_in_every_active_tenant, tenant_job
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +25,6 @@ def pipeline_check_report(schema_name: str, check_id: int, queue: str) -> dict:
 @tenant_job
 def run_investigation(schema_name: str, investigation_id: int) -> dict:
     """Run one investigation through the cluster's agent (idempotent: a running one is skipped)."""
-    from investigations.runner import run_investigation_now
-
     investigation = run_investigation_now(investigation_id)
     if investigation is None:
         return {"investigation": investigation_id, "skipped": "not pending"}
@@ -33,8 +33,6 @@ def run_investigation(schema_name: str, investigation_id: int) -> dict:
 
 @tenant_job
 def sweep_investigations_in(schema_name: str) -> dict:
-    from investigations.services import investigations_sweep
-
     return investigations_sweep()
 
 
@@ -47,9 +45,6 @@ def sweep_investigations_everywhere() -> dict:
     """
     from django.db import DatabaseError
     from django_tenants.utils import schema_context
-
-    from investigations.services import investigations_sweep
-    from tenants.jobs import active_tenant_schemas
 
     totals = {"organizations": 0, "requeued": 0, "failed": 0, "errors": 0}
     for schema in active_tenant_schemas():
@@ -69,13 +64,9 @@ def sweep_investigations_everywhere() -> dict:
 @tenant_job
 def investigations_retention_in(schema_name: str) -> int:
     """Delete this organization's finished investigations past their retention."""
-    from investigations.retention import investigations_prune
-
     return investigations_prune()
 
 
 def investigations_retention_everywhere() -> int:
     """Scheduler entry point: one retention job per active organization."""
-    from tenants.jobs import enqueue_in_every_active_tenant
-
     return enqueue_in_every_active_tenant("default", investigations_retention_in)

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
 
+from opsworker.metrics import render_metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -73,8 +75,6 @@ class HealthMiddleware:
                 logger.warning("opsworker.readyz.not_ready", extra={"failed": body["failed"]})
             return JsonResponse(body, status=200 if ok else 503)
         if path == "/metrics":
-            from opsworker.metrics import render_metrics
-
             payload, content_type = render_metrics()
             return HttpResponse(payload, content_type=content_type)
         return self.get_response(request)

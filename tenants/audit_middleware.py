@@ -13,6 +13,7 @@ import logging
 
 from django.db import DatabaseError
 
+from tenants.audit import audit_record
 from tenants.roles import Capability
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,6 @@ class ConfigurationAuditMiddleware:
             return response
         if (getattr(view, "__module__", "") or "").startswith(_SELF_AUDITED_MODULES):
             return response
-        from tenants.audit import audit_record
 
         try:
             audit_record(

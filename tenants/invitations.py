@@ -23,10 +23,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tenants.audit import audit_record
-from tenants.models import Invitation, Membership
+from tenants.links import host_url
+from tenants.models import Invitation, Membership, User
+from tenants.org_settings import settings_for
 from tenants.quotas import MEMBERS, quota_check
 from tenants.realtime import access_group, publish_access_revoked
 from tenants.roles import Role, role_allows
+from tenants.security import sessions_end_for_organization
+from tenants.services import membership_grant
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +51,6 @@ def _new_token(invitation_id: int) -> str:
 
 
 def invitation_link(invitation: Invitation, token: str) -> str:
-    from tenants.links import host_url
-
     path = reverse("orgadmin:invitation_accept", kwargs={"token": token}, urlconf=settings.ROOT_URLCONF)
     return host_url(invitation.organization.primary_domain) + path
 
@@ -194,8 +196,6 @@ def invitation_for_token(token: str, organization) -> Invitation:
 
 
 def _accept(invitation: Invitation, user, request) -> None:
-    from tenants.services import membership_grant
-
     # Lock the row: two tabs accepting at once must not both pass.
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if locked.accepted_at or locked.revoked_at or locked.token_hash != invitation.token_hash:
@@ -216,8 +216,6 @@ def _accept(invitation: Invitation, user, request) -> None:
 
 def invitation_accept_new_user(*, invitation: Invitation, password: str, full_name: str = "", request=None):
     """Create the invitee's account with `password` (validated) and make them a member."""
-    from tenants.models import User
-
     if User.objects.filter(email=invitation.email).exists():
         raise ValidationError("an account with this email exists: sign in to accept the invitation")
     candidate = User(email=invitation.email, full_name=full_name.strip())
@@ -250,16 +248,12 @@ def email_domain(email: str) -> str:
 
 
 def self_join_allowed(organization, user) -> bool:
-    from tenants.org_settings import settings_for
-
     allowed = {d.lower() for d in settings_for(organization).allowed_email_domains}
     return bool(allowed) and organization.is_active and email_domain(user.email) in allowed
 
 
 def self_join(*, organization, user, request=None):
     """A signed-in user whose email domain the organization allows joins as a member."""
-    from tenants.services import membership_grant
-
     if not self_join_allowed(organization, user):
         raise ValidationError(
             f"{organization.name} does not let {email_domain(user.email)} addresses join by themselves; "
@@ -328,8 +322,6 @@ def membership_role_change(*, actor_membership, membership, role: str, request=N
 
 def membership_remove(*, actor_membership, membership, request=None) -> int:
     """Remove a member and end their sessions on this organization; returns sessions ended."""
-    from tenants.security import sessions_end_for_organization
-
     _may_manage(actor_membership, membership)
     organization, user = membership.organization, membership.user
     with transaction.atomic():

@@ -26,6 +26,7 @@ from tenants.org_settings import (
     settings_for,
 )
 from tenants.quotas import quotas_for, usage_for
+from tenants.selectors import members_of
 from tenants.services import organization_setup
 
 PAGE_SIZE = 25
@@ -123,7 +124,6 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "max_members": row.max_members,
         }
     )
-    from tenants.selectors import members_of
 
     return render(
         request,

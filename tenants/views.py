@@ -6,11 +6,12 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from investigations.selectors import pipeline_checks_recent
 from tenants.links import host_url
 from tenants.permissions import require
 from tenants.roles import Capability
 from tenants.security import ThrottledAuthenticationForm
-from tenants.selectors import memberships_for_user
+from tenants.selectors import members_of, memberships_for_user
 
 
 class LoginView(auth_views.LoginView):
@@ -58,9 +59,6 @@ def your_organizations(request):
 @require(Capability.VIEW)
 def organization_settings(request):
     """Organization settings: identity, members and roles, and the pipeline self-test."""
-    from investigations.selectors import pipeline_checks_recent
-    from tenants.selectors import members_of
-
     checks = pipeline_checks_recent()
     return render(
         request,

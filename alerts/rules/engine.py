@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from alerts.rules.conditions import Condition, Predicate, compile_condition, parse_condition
+from alerts.rules.conditions import Condition, ConditionError, Predicate, compile_condition, parse_condition
 
 ACTIONS = ("investigate", "record", "suppress")
 DEFAULT_DEDUP_WINDOW_MINUTES = 30
@@ -122,8 +122,6 @@ def rule_spec_from_dict(
     data: Mapping[str, Any], *, where: str = "rule", rule_id: int | None = None
 ) -> RuleSpec:
     """Validate one rule given as plain data (YAML import, forms); raises ConditionError/ValueError."""
-    from alerts.rules.conditions import ConditionError
-
     if not isinstance(data, Mapping):
         raise ConditionError(f"{where} must be a mapping")
     name = str(data.get("name") or "").strip()

@@ -28,8 +28,11 @@ from alerts.rules.loader import current_rule_set
 from alerts.services.announce import announce_soon
 from alerts.sources.base import STATUS_FIRING, STATUS_RESOLVED, NormalizedAlert, Rejection
 from investigations.models import Investigation
+from investigations.notify.services import notify_signals_resolved
+from investigations.runner import publish_investigation
 from investigations.services import investigation_enqueue
 from tenants.jobs import current_schema
+from tenants.quotas import INVESTIGATIONS_PER_DAY, organization_here, quota_remaining
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +134,6 @@ def signals_ingest(
         batch.load(alerts)
         outcomes = [batch.apply(alert) for alert in alerts]
         investigations = batch.save()
-        from investigations.notify.services import notify_signals_resolved
 
         # A resolved alert updates its investigation's Slack message instead of posting again.
         notify_signals_resolved([s for s, outcome in outcomes if outcome == "resolved"])
@@ -347,7 +349,6 @@ class _Batch:
             if starting
             else []
         )
-        from investigations.runner import publish_investigation
 
         for signal, investigation in zip(starting, investigations, strict=True):
             signal.investigation = investigation
@@ -400,7 +401,6 @@ class _Batch:
             started = {row["signal__matched_rule_id"]: row["n"] for row in counts}
         attach: dict[int, int] = {}
         batch_keys: dict[tuple, Signal] = {}
-        from tenants.quotas import INVESTIGATIONS_PER_DAY, organization_here, quota_remaining
 
         organization = organization_here()
         remaining = (

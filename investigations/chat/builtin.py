@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from investigations.presentation import category_label
+
 NEEDS_MODEL = (
     "I can only answer from the evidence this investigation collected when no model is configured, "
     "and this question needs reasoning beyond it. I can show: why it failed (root cause), the logs "
@@ -185,7 +187,6 @@ def _why(result: dict[str, Any], question: str) -> str:
     cause = result.get("root_cause") or {}
     if not cause:
         return "The investigation stored no root cause."
-    from investigations.presentation import category_label
 
     confidence = cause.get("confidence")
     shown = f", confidence {confidence:.0%}" if isinstance(confidence, int | float) else ""

@@ -12,13 +12,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from investigations.chat import builtin
+from investigations.chat.model import answer_with_model
 from investigations.chat.models import ChatAnswerer, ChatMessage, ChatRole, ChatState
 from investigations.chat.realtime import publish_log, publish_message
 from investigations.chat.selectors import chat_history_before
+from investigations.engine.agent_reader import agent_reader, reader_errors
 from investigations.engine.collect import Answer, Ask, Reader
 from investigations.llm.config import LLMSettings, budget_allows, cost_for, settings_for_org, usage_record
 from investigations.llm.providers import ChatProvider, ModelError
 from investigations.models import Investigation
+from investigations.runner import choose_cluster
 from tenants.jobs import enqueue_in_tenant
 from tenants.secret_box import SecretUnreadable
 
@@ -117,8 +120,6 @@ def _answer_builtin(answer: ChatMessage, note: str) -> None:
 
 
 def _answer_with_model(answer, settings, reader, reader_errors, provider) -> bool:
-    from investigations.chat.model import answer_with_model
-
     investigation = answer.investigation
     if reader is None:
         reader, reader_errors = _cluster_reader(investigation)
@@ -161,9 +162,6 @@ def _answer_with_model(answer, settings, reader, reader_errors, provider) -> boo
 
 def _cluster_reader(investigation: Investigation) -> tuple[Reader, tuple[type[Exception], ...]]:
     """The cluster's agent as the tools' Reader; without a cluster every read is an error."""
-    from investigations.engine.agent_reader import agent_reader, reader_errors
-    from investigations.runner import choose_cluster
-
     cluster = choose_cluster(investigation)
     if cluster is None:
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from investigations.chat.services import chat_answer, chat_answer_failed
 from tenants.jobs import tenant_job
 
 
 @tenant_job
 def chat_answer_job(schema_name: str, message_id: int) -> dict:
-    from investigations.chat.services import chat_answer, chat_answer_failed
-
     try:
         message = chat_answer(message_id)
     except Exception:

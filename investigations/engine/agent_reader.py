@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from investigations.engine.collect import Answer, Ask
+from investigations.gateway.client import AgentOffline, CommandSpec, GatewayError, run_commands
 
 
 def agent_reader(cluster, *, wait_seconds: float = 20):
     """A Reader for the pipeline; raises AgentOffline (typed) when the agent is not connected."""
-    from investigations.gateway.client import CommandSpec, run_commands
 
     def read(asks: list[Ask]) -> list[Answer]:
         specs = [CommandSpec(a.op, a.kind, a.namespace, a.name, dict(a.params)) for a in asks]
@@ -22,6 +22,4 @@ def agent_reader(cluster, *, wait_seconds: float = 20):
 
 
 def reader_errors() -> tuple[type[Exception], ...]:
-    from investigations.gateway.client import AgentOffline, GatewayError
-
     return (AgentOffline, GatewayError)

@@ -7,6 +7,7 @@ from typing import Any
 
 from investigations.engine import kubectl
 from investigations.engine.analysis import Analysis
+from investigations.engine.analyzers.platform import unknown_notes, unknown_recommendations
 from investigations.engine.context import Context
 from investigations.engine.evidence import Ref
 from investigations.engine.kubectl import Recommendation
@@ -84,7 +85,6 @@ def _unknown(ctx: Context, analysis: Analysis) -> dict[str, Any]:
         + "What would settle it: node-level logs (kubelet, kernel) and the container runtime's view of the "
         "restarts, or application logs from before the failure."
     )
-    from investigations.engine.analyzers.platform import unknown_notes
 
     notes = unknown_notes(ctx)
     if notes:
@@ -109,8 +109,6 @@ def _diagnostics(ctx: Context, *, unknown: bool = False) -> list[Recommendation]
         return []
     extra: list[Recommendation] = []
     if unknown:
-        from investigations.engine.analyzers.platform import unknown_recommendations
-
         extra = list(unknown_recommendations(ctx) or [])
     ref = Ref(target.kind, "" if target.kind == "Node" else target.namespace, target.name)
     commands = [kubectl.describe(ref), kubectl.events(ref)]

@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from agent.protocol import COMMAND_FIELDS, ProtocolError, validate_command
-from investigations.gateway import services, wake
+from investigations.gateway import services, sqs, wake
 from investigations.gateway.selectors import commands_by_id
 from investigations.models import AgentCommand, Cluster, ClusterTransport, CommandState
 
@@ -190,8 +190,6 @@ def run_commands(cluster: Cluster, specs: list[CommandSpec], wait_seconds: float
         ids = [row.command_id for row in rows]
         sqs_client = None
         if cluster.transport == ClusterTransport.SQS:
-            from investigations.gateway import sqs
-
             sqs_client = sqs.client_for(cluster)
             sqs.send_commands(cluster, rows, client=sqs_client)
         ends = time.monotonic() + wait_seconds

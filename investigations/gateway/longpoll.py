@@ -33,6 +33,7 @@ from investigations.gateway import services
 from investigations.gateway.selectors import cluster_for_token
 from investigations.gateway.views import MAX_POLL_WAIT_SECONDS, NOT_FOUND, UNAUTHORIZED, bearer_token
 from investigations.gateway.views import _wait_for_commands as wait_for_commands
+from tenants.models import Domain
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +54,6 @@ def _host(scope: dict) -> str:
 
 def _start(host: str, token: str) -> tuple[int, dict[str, Any]] | tuple[str, int, list[dict[str, Any]]]:
     """Sync, in the shared executor: (status, error body) or (schema, cluster id, commands)."""
-    from tenants.models import Domain
-
     try:
         with schema_context("public"):
             domain = Domain.objects.select_related("tenant").filter(domain=host).first()

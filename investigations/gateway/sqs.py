@@ -29,6 +29,7 @@ from agent.protocol import (
     versions_overlap,
 )
 from investigations.gateway import services
+from investigations.gateway.views import _parse_result
 from investigations.models import AgentCommand, Cluster, CommandState
 
 logger = logging.getLogger(__name__)
@@ -74,8 +75,6 @@ def _refuse_version(cluster: Cluster, client: Any) -> None:
 
 def record_message(cluster: Cluster, body: Any, client: Any = None) -> str:
     """Record one result-queue message; returns what it was (for logs and tests)."""
-    from investigations.gateway.views import _parse_result
-
     if not isinstance(body, dict):
         return "unreadable"
     kind = body.get("type")

@@ -20,10 +20,26 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from alerts.models import Signal
+from investigations.feedback import InvestigationFeedback
 from investigations.models import Investigation, InvestigationStatus
 from investigations.notify import slack
 from investigations.notify.messages import escape
-from investigations.notify.models import DeliveryKind, DeliveryStatus, NotificationSettings, SlackDelivery
+from investigations.notify.models import (
+    DeliveryKind,
+    DeliveryStatus,
+    NotificationSettings,
+    SlackConnection,
+    SlackDelivery,
+)
+from investigations.notify.routing import settings_get, split_channels
+from investigations.notify.services import (
+    MAX_ATTEMPTS,
+    connection_get,
+    connection_token,
+    enqueue_after_commit,
+    portal_url,
+)
+from tenants.models import Organization
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +126,6 @@ def _accuracy(ratings: list[str]) -> float | None:
 
 def digest_compute(*, end: datetime, insights_url: str = "") -> Digest:
     """The digest of the 24 hours before `end` (run inside the organization's schema)."""
-    from investigations.feedback import InvestigationFeedback
-
     start, previous_start = end - WINDOW, end - 2 * WINDOW
     signals = Signal.objects.filter(
         first_received_at__gte=previous_start, first_received_at__lt=end, pipeline=False
@@ -235,18 +249,12 @@ def slot_for(settings: NotificationSettings, now: datetime) -> tuple[date, datet
 
 
 def insights_url(schema: str) -> str:
-    from investigations.notify.services import portal_url
-
     base = portal_url(schema)
     return f"{base}/insights/" if base else ""
 
 
 def digest_send(*, schema: str, end: datetime, digest_date: date, manual: bool = False) -> SlackDelivery:
     """Compute the digest ending at `end` and post it to the digest channel; the row records it."""
-    from investigations.notify.routing import settings_get, split_channels
-    from investigations.notify.services import MAX_ATTEMPTS, connection_get, connection_token
-    from tenants.models import Organization
-
     settings = settings_get()
     channels = split_channels(settings.effective_digest_channel)
     channel = channels[0] if channels else ""
@@ -303,10 +311,6 @@ def digest_send(*, schema: str, end: datetime, digest_date: date, manual: bool =
 
 def digests_due(*, now: datetime | None = None) -> int:
     """Claim and enqueue today's digest for every organization whose local slot has passed."""
-    from investigations.notify.models import SlackConnection
-    from investigations.notify.services import enqueue_after_commit
-    from tenants.models import Organization
-
     now = now or timezone.now()
     with schema_context("public"):
         schemas = list(

@@ -21,8 +21,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_tenants.utils import schema_context
 
+from investigations.feedback import FeedbackSource, feedback_record
+from investigations.models import Investigation, InvestigationStatus
 from investigations.notify import signatures
 from investigations.notify.messages import ACTION_PREFIX, FEEDBACK_ACTIONS, feedback_value_read
+from investigations.notify.models import SlackConnection
+from investigations.notify.services import enqueue_after_commit
+from tenants.models import Organization
+from tenants.secret_box import SecretUnreadable, decrypt
 
 logger = logging.getLogger(__name__)
 
@@ -104,10 +110,6 @@ def _verify(request: HttpRequest, body: bytes, claim: dict | None) -> None:
 
 
 def _organization_signing_secret(schema: str) -> str:
-    from investigations.notify.models import SlackConnection
-    from tenants.models import Organization
-    from tenants.secret_box import SecretUnreadable, decrypt
-
     organizations = Organization.objects.filter(schema_name=schema, is_active=True).exclude(
         schema_name="public"
     )
@@ -124,12 +126,6 @@ def _organization_signing_secret(schema: str) -> str:
 
 
 def _record(claim: dict, team_id: str, user: dict) -> HttpResponse:
-    from investigations.feedback import FeedbackSource, feedback_record
-    from investigations.models import Investigation, InvestigationStatus
-    from investigations.notify.models import SlackConnection
-    from investigations.notify.services import enqueue_after_commit
-    from tenants.models import Organization
-
     schema = claim["s"]
     organization = (
         Organization.objects.filter(schema_name=schema, is_active=True).exclude(schema_name="public").first()

@@ -15,6 +15,7 @@ from django.core import signing
 
 from investigations.notify import slack
 from investigations.notify.models import InstallMethod, SlackConnection
+from investigations.notify.services import connection_save
 
 STATE_SALT = "opsworker.slack.oauth"
 STATE_MAX_AGE_SECONDS = 600
@@ -64,8 +65,6 @@ def authorize_redirect(*, state: str, redirect_uri: str) -> str:
 
 def code_exchange(*, code: str, redirect_uri: str, installed_by: str) -> SlackConnection:
     """oauth.v2.access: trade the code for the bot token and store the installation."""
-    from investigations.notify.services import connection_save
-
     data = slack.call(
         slack.client().oauth_v2_access,
         client_id=client_id(),

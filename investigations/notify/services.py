@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from rq import Retry
 
+from investigations.feedback import feedback_for, feedback_summary
 from investigations.models import Investigation, InvestigationStatus
 from investigations.notify import slack
 from investigations.notify.messages import investigation_message, test_message
@@ -24,6 +25,7 @@ from investigations.notify.models import (
 from investigations.notify.routing import settings_get, targets_for
 from tenants.jobs import current_schema
 from tenants.links import host_url
+from tenants.models import Organization
 from tenants.secret_box import decrypt, encrypt
 from tenants.side_effects import after_commit_best_effort
 
@@ -165,8 +167,6 @@ def notify_signals_resolved(signals) -> None:
 def portal_url(schema: str) -> str:
     from django_tenants.utils import schema_context
 
-    from tenants.models import Organization
-
     with schema_context("public"):
         organization = Organization.objects.filter(schema_name=schema).first()
         domain = organization.primary_domain if organization else ""
@@ -183,8 +183,6 @@ class SendOutcome:
 
 
 def _feedback_counts(investigation: Investigation) -> dict[str, int]:
-    from investigations.feedback import feedback_for, feedback_summary
-
     return feedback_summary(feedback_for(investigation))
 
 

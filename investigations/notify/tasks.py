@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from investigations.models import Investigation
 from investigations.notify import services
+from investigations.notify.digest import digest_send, digests_due
 from tenants.jobs import tenant_job
 
 logger = logging.getLogger(__name__)
@@ -38,8 +40,6 @@ def send_investigation_notifications(schema_name: str, investigation_id: int) ->
 
 @tenant_job
 def update_resolved_messages(schema_name: str, *signal_ids: int) -> dict:
-    from investigations.models import Investigation
-
     ids = list(Investigation.objects.filter(signal_id__in=signal_ids).values_list("pk", flat=True))
     total = services.SendOutcome()
     for investigation_id in ids:
@@ -65,8 +65,6 @@ def refresh_investigation_messages(schema_name: str, investigation_id: int) -> d
 
 @tenant_job
 def send_digest(schema_name: str, end_iso: str, digest_date_iso: str) -> dict:
-    from investigations.notify.digest import digest_send
-
     delivery = digest_send(
         schema=schema_name,
         end=datetime.fromisoformat(end_iso),
@@ -79,6 +77,4 @@ def send_digest(schema_name: str, end_iso: str, digest_date_iso: str) -> dict:
 
 def digests_due_everywhere(now: datetime | None = None) -> int:
     """Scheduler entry point (every 5 minutes): send each organization's digest once its slot passed."""
-    from investigations.notify.digest import digests_due
-
     return digests_due(now=now)

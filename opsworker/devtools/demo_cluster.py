@@ -88,7 +88,7 @@ def run_agent() -> int:
     )
     os.environ.pop("OPSWORKER_CLUSTER_TOKEN", None)
     resolve_localhost_subdomains()
-    from agent.__main__ import main
+    from agent.__main__ import main  # late: the agent runs in this process once the environment is set
 
     return main()
 
@@ -97,6 +97,7 @@ if __name__ == "__main__":
     # Standalone runs read `.env` like `make run` does: importing opsworker.env fills os.environ from it
     # without overriding what is set (imported here so that importing this module has no such effect).
     import opsworker.env  # noqa: F401
+
     which = sys.argv[1] if len(sys.argv) > 1 else ""
     if which == "simulator":
         sys.exit(run_simulator())

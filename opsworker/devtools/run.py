@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from opsworker.devtools import demo_cluster
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 PYTHON = sys.executable
 BACKOFF_FIRST_SECONDS = 1.0
@@ -29,14 +31,12 @@ HEALTHY_AFTER_SECONDS = 60.0
 
 def load_dotenv(path: Path = ROOT / ".env") -> None:
     """Fill os.environ from `.env` without overriding what is already set (as the settings do)."""
-    from opsworker.env import _load_dotenv
+    from opsworker.env import _load_dotenv  # importing opsworker.env loads the default .env: only on demand
 
     _load_dotenv(path)
 
 
 def processes(host: str, port: str) -> list[tuple[str, list[str]]]:
-    from opsworker.devtools import demo_cluster
-
     return [
         (
             "web",

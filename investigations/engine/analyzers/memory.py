@@ -8,7 +8,13 @@ from investigations.engine import kubectl
 from investigations.engine.analysis import analyzer
 from investigations.engine.context import Context
 from investigations.engine.evidence import Contributing, Finding, Ref, parse_quantity
-from investigations.engine.facts import container_spec, container_states, recent_edit, rollout_changes
+from investigations.engine.facts import (
+    container_spec,
+    container_states,
+    pod_spec,
+    recent_edit,
+    rollout_changes,
+)
 from investigations.engine.kubectl import Recommendation
 
 _HEAP = re.compile(r"-Xmx\S+|MaxRAMPercentage=\S+|--max-old-space-size=\d+|GOMEMLIMIT=\S+", re.I)
@@ -170,8 +176,6 @@ def oom_killed(ctx: Context) -> list[Finding]:
 
 
 def _configmaps(workload: dict) -> list[str]:
-    from investigations.engine.facts import pod_spec
-
     names = []
     spec = pod_spec(workload)
     for container in spec.get("containers") or []:

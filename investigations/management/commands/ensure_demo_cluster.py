@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
 from investigations.gateway.selectors import cluster_get_by_name
-from investigations.gateway.services import cluster_create, cluster_set_token
+from investigations.gateway.services import cluster_create, cluster_rotate_token, cluster_set_token
 from opsworker.devtools.demo_cluster import TOKEN_FILE
 from tenants.models import Organization
 
@@ -42,8 +42,6 @@ class Command(BaseCommand):
             elif token:
                 cluster_set_token(cluster=cluster, token=token)  # the file is the truth
             else:
-                from investigations.gateway.services import cluster_rotate_token
-
                 token = cluster_rotate_token(cluster=cluster).token
         token_path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -8,6 +8,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from alerts.models import Integration, Rule
+from alerts.services.integrations import integration_create, integration_rotate_token
+from alerts.services.rules import rule_create
+from investigations.demo import INTEGRATION_TOKEN_FILE
 from tenants.links import host_url, public_url
 from tenants.services import organization_setup, public_tenant_ensure
 
@@ -62,11 +66,6 @@ class Command(BaseCommand):
         """An Alertmanager integration (token kept in .run/ for "Fire a sample incident") and a rule
         that investigates every firing alert with a namespace in the demo cluster."""
         from django_tenants.utils import schema_context
-
-        from alerts.models import Integration, Rule
-        from alerts.services.integrations import integration_create, integration_rotate_token
-        from alerts.services.rules import rule_create
-        from investigations.demo import INTEGRATION_TOKEN_FILE
 
         with schema_context(organization.schema_name):
             integration = Integration.objects.filter(name="Demo Alertmanager").first()
