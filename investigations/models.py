@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from investigations.taxonomy import CHOICES
+
 QUEUES = ("maintenance", "investigations", "notifications", "default")
 
 
@@ -35,7 +37,7 @@ class Investigation(models.Model):
     failure_reason = models.CharField(max_length=500, blank=True)
     # The result schema of the engine (root_cause, recommendations, evidence, topology, timings, llm).
     result = models.JSONField(null=True, blank=True)
-    root_cause_category = models.CharField(max_length=40, blank=True, db_index=True)
+    root_cause_category = models.CharField(max_length=40, blank=True, db_index=True, choices=CHOICES)
     confidence = models.FloatField(null=True, blank=True)
     summary = models.TextField(blank=True)
     partial = models.BooleanField(

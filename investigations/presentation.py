@@ -11,7 +11,10 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from investigations.models import Investigation, InvestigationStatus
+from investigations.taxonomy import WORDING, category_label
 from investigations.topology_svg import topology_layout
+
+__all__ = ["category_label"]  # re-exported: pages and chat read the wording from here
 
 STAGES = ("extract", "topology", "collect", "analyze", "recommend")
 STAGE_WORDING = {
@@ -22,35 +25,7 @@ STAGE_WORDING = {
     "recommend": "Recommend what to do",
 }
 
-# Every category of shared/scenarios/TAXONOMY.md, in words an on-call engineer reads at a glance.
-CATEGORY_WORDING = {
-    "app-crash": "Application crash",
-    "missing-config-key": "Missing ConfigMap/Secret or key",
-    "bad-config-value": "Wrong configuration value",
-    "dependency-unavailable": "A dependency is unavailable",
-    "oom-killed": "Out of memory (OOMKilled)",
-    "cpu-throttled": "CPU throttling",
-    "image-pull-error": "Image cannot be pulled",
-    "unschedulable-resources": "Unschedulable: not enough CPU/memory",
-    "unschedulable-constraints": "Unschedulable: taints, affinity or selectors",
-    "pvc-unbound": "Volume claim not bound",
-    "readiness-probe-misconfigured": "Readiness probe misconfigured",
-    "liveness-probe-misconfigured": "Liveness probe kills a healthy container",
-    "service-selector-mismatch": "Service selects no pods",
-    "service-port-mismatch": "Service port does not reach the container",
-    "ingress-misconfigured": "Ingress misconfigured",
-    "node-problem": "Node problem",
-    "hpa-at-max": "Autoscaler at its maximum",
-    "quota-exceeded": "Resource quota or limit exceeded",
-    "job-failed": "Job failed",
-    "rbac-forbidden": "Missing RBAC permission",
-    "volume-full": "Volume or ephemeral storage full",
-    "network-policy-blocked": "NetworkPolicy blocks the traffic",
-    "dns-resolution-failed": "Cluster DNS does not resolve",
-    "certificate-invalid": "TLS certificate expired or invalid",
-    "admission-denied": "Admission policy rejects the pods",
-    "unknown": "Undetermined: the evidence does not support a conclusion",
-}
+CATEGORY_WORDING = WORDING  # the taxonomy's wording (investigations/taxonomy.py)
 
 _CITATION = re.compile(r"\[(E\d+)\]")
 _ERROR_LINE = re.compile(
@@ -67,12 +42,6 @@ EVIDENCE_GROUPS = (
     ("spec", "Resource specs"),
 )
 _GROUP_OF_KIND = {"metric": "status", "endpoints": "status", "config": "spec"}
-
-
-def category_label(category: str) -> str:
-    if not category:
-        return ""
-    return CATEGORY_WORDING.get(category, category.replace("-", " ").capitalize())
 
 
 def ref_text(resource: dict | None) -> str:

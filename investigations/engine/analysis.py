@@ -18,8 +18,10 @@ import logging
 import pkgutil
 from collections.abc import Callable
 
+from investigations.engine import analyzers
 from investigations.engine.context import Context
 from investigations.engine.evidence import Finding
+from investigations.taxonomy import TAXONOMY
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,10 @@ MIN_CONFIDENCE = 0.35
 
 
 def analyzer(category: str) -> Callable[[Analyzer], Analyzer]:
+    """Register an analyzer for `category`, which must be in the taxonomy (investigations/taxonomy.py)."""
+    if category not in TAXONOMY:
+        raise ValueError(f"analyzer category {category!r} is not in the taxonomy")
+
     def register(func: Analyzer) -> Analyzer:
         ANALYZERS.setdefault(category, []).append(
             (f"{func.__module__.rsplit('.', 1)[-1]}.{func.__name__}", func)
@@ -41,8 +47,6 @@ def analyzer(category: str) -> Callable[[Analyzer], Analyzer]:
 
 
 def load_analyzers() -> None:
-    from investigations.engine import analyzers
-
     for module in pkgutil.iter_modules(analyzers.__path__):
         importlib.import_module(f"{analyzers.__name__}.{module.name}")
 

@@ -16,35 +16,10 @@ from typing import Any
 
 from agent.redaction import Redactor
 from investigations.engine.facts import container_states
+from investigations.taxonomy import TAXONOMY
 
-TAXONOMY = (
-    "app-crash",
-    "missing-config-key",
-    "bad-config-value",
-    "dependency-unavailable",
-    "oom-killed",
-    "cpu-throttled",
-    "image-pull-error",
-    "unschedulable-resources",
-    "unschedulable-constraints",
-    "pvc-unbound",
-    "readiness-probe-misconfigured",
-    "liveness-probe-misconfigured",
-    "service-selector-mismatch",
-    "service-port-mismatch",
-    "ingress-misconfigured",
-    "node-problem",
-    "hpa-at-max",
-    "quota-exceeded",
-    "job-failed",
-    "rbac-forbidden",
-    "volume-full",
-    "network-policy-blocked",
-    "dns-resolution-failed",
-    "certificate-invalid",
-    "admission-denied",
-    "unknown",
-)
+__all__ = ["TAXONOMY"]  # re-exported beside the prompt that lists it
+
 
 OPEN, CLOSE = "<untrusted-data", "</untrusted-data>"
 _DELIMITER = re.compile(r"<(\s*/?\s*untrusted-data)", re.IGNORECASE)

@@ -14,8 +14,8 @@ import shlex
 from typing import Any
 
 from investigations.engine.evidence import CLUSTER_SCOPED
-from investigations.llm.prompts import TAXONOMY
 from investigations.llm.providers.base import ModelError
+from investigations.taxonomy import TAXONOMY
 
 HIGH_CONFIDENCE = 0.8
 SUPPORTED = 0.35  # the engine's MIN_CONFIDENCE: below it the analyzers themselves say unknown
