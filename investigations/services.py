@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from alerts.handoff import InvestigationRequest
+from alerts.models import Decision, Signal
 from investigations.models import QUEUES, Investigation, InvestigationStatus, InvestigationStep, PipelineCheck
 from investigations.notify.services import notify_investigation_finished
 from investigations.runner import publish_investigation
 from tenants.jobs import current_schema, enqueue_in_tenant
-from tenants.quotas import INVESTIGATIONS_PER_DAY, quota_check_here
+from tenants.quotas import INVESTIGATIONS_PER_DAY, organization_here, quota_check_here, quota_remaining
 from tenants.realtime import org_group, publish_html
 
 logger = logging.getLogger(__name__)
@@ -69,6 +73,141 @@ def investigation_enqueue(investigation, *, at_front: bool = False) -> None:
         job_id=investigation_job_id(schema, investigation.pk, investigation.attempts + 1),
         at_front=at_front,
     )
+
+
+def investigations_open_for_signals(requests: list[InvestigationRequest], now) -> list[Investigation]:
+    """Open investigations for signals a rule decided to investigate (registered with alerts.handoff).
+
+    Runs inside ingestion's transaction. The policy for rule-started investigations, in order: a
+    repeat of the same alert and resource within the rule's dedup window is attached to the earlier
+    investigation; the same alert twice in one delivery opens one; a rule's hourly cap and the
+    organization's daily quota (`tenants.quotas`, as `investigation_start` checks it) turn the rest
+    into `record` with the reason. Each opened one is queued after commit and shown on the list.
+    """
+    attach = _dedup_and_caps(requests, now)
+    starting = [
+        r for r in requests if r.signal.decision == Decision.INVESTIGATE and id(r.signal) not in attach
+    ]
+    # Pending until the engine picks them up; a sweeper finds pending ones whose job was lost.
+    investigations = (
+        Investigation.objects.bulk_create([_investigation_for(r) for r in starting]) if starting else []
+    )
+    for request, investigation in zip(starting, investigations, strict=True):
+        request.signal.investigation = investigation
+        investigation_enqueue(investigation)
+        publish_investigation(investigation)  # the list shows it (pending) before a worker takes it
+    for request in requests:
+        if id(request.signal) in attach:
+            request.signal.investigation_id = attach[id(request.signal)]
+    Signal.objects.bulk_update([r.signal for r in requests], ["decision", "decision_reason", "investigation"])
+    return investigations
+
+
+def _dedup_and_caps(requests: list[InvestigationRequest], now) -> dict[int, int]:
+    """Attach repeats to a recent investigation (dedup window) and hold rules to their hourly cap.
+
+    Returns id(signal) -> investigation id for attached signals; capped ones become `record`.
+    Two queries for the whole payload, whatever its size.
+    """
+    rules = list({r.rule.id: r.rule for r in requests if r.rule is not None}.values())
+    widest = max((rule.dedup_window_minutes for rule in rules), default=0)
+    recent: dict[tuple[str, str, str, str], list[tuple]] = {}
+    if widest:
+        rows = (
+            Investigation.objects.filter(created_at__gte=now - timedelta(minutes=widest))
+            .exclude(status="failed")
+            .filter(namespace__in={r.signal.namespace for r in requests})
+            .values_list(
+                "pk", "created_at", "signal__alertname", "namespace", "resource_kind", "resource_name"
+            )
+        )
+        for pk, created_at, alertname, namespace, kind, name in rows:
+            recent.setdefault((alertname or "", namespace, kind, name), []).append((created_at, pk))
+    capped_rules = [rule.id for rule in rules if rule.max_investigations_per_hour is not None]
+    started: dict[int, int] = {}
+    if capped_rules:
+        counts = (
+            Investigation.objects.filter(
+                created_at__gte=now - timedelta(hours=1), signal__matched_rule_id__in=capped_rules
+            )
+            .values("signal__matched_rule_id")
+            .annotate(n=Count("pk"))
+        )
+        started = {row["signal__matched_rule_id"]: row["n"] for row in counts}
+    attach: dict[int, int] = {}
+    batch_keys: dict[tuple, Signal] = {}
+    organization = organization_here()
+    remaining = quota_remaining(organization, INVESTIGATIONS_PER_DAY) if organization is not None else None
+    for request in requests:
+        signal, rule = request.signal, request.rule
+        kind, name = _target(signal)
+        key = (signal.alertname, signal.namespace, kind, name)
+        if rule is not None and rule.dedup_window_minutes:
+            window_start = now - timedelta(minutes=rule.dedup_window_minutes)
+            earlier = [pk for created_at, pk in recent.get(key, []) if created_at >= window_start]
+            if earlier:
+                attach[id(signal)] = max(earlier)
+                _reason(
+                    signal,
+                    f"{signal.decision_reason}; attached to investigation #{max(earlier)} "
+                    f"(same alert and resource within {rule.dedup_window_minutes} min)",
+                )
+                continue
+            if key in batch_keys:  # the same alert twice in one payload: one investigation
+                _record_instead(
+                    signal, f"{signal.decision_reason}; duplicate of another alert in this delivery"
+                )
+                continue
+            batch_keys[key] = signal
+        if rule is not None and rule.max_investigations_per_hour is not None:
+            if started.get(rule.id, 0) >= rule.max_investigations_per_hour:
+                _record_instead(
+                    signal,
+                    f"rule {rule.name!r} matched, but its cap of {rule.max_investigations_per_hour} "
+                    "investigations per hour is reached (recorded instead)",
+                )
+                continue
+            started[rule.id] = started.get(rule.id, 0) + 1
+        if remaining is not None:
+            if remaining <= 0:
+                _record_instead(
+                    signal, "the organization's daily investigation quota is reached (recorded instead)"
+                )
+                continue
+            remaining -= 1
+    return attach
+
+
+def _reason(signal: Signal, reason: str) -> None:
+    signal.decision_reason = reason[:300]
+
+
+def _record_instead(signal: Signal, reason: str) -> None:
+    signal.decision = Decision.RECORD
+    _reason(signal, reason)
+
+
+def _investigation_for(request: InvestigationRequest) -> Investigation:
+    kind, name = _target(request.signal)
+    target_cluster = request.rule.target_cluster if request.rule is not None else ""
+    return Investigation(
+        signal=request.signal,
+        trigger="rule",
+        cluster=target_cluster or request.cluster,
+        namespace=request.signal.namespace,
+        resource_kind=kind,
+        resource_name=name,
+    )
+
+
+def _target(signal: Signal) -> tuple[str, str]:
+    if signal.pod:
+        return "Pod", signal.pod
+    if signal.workload:
+        return signal.workload_kind or "Deployment", signal.workload
+    if signal.node:
+        return "Node", signal.node
+    return "", ""
 
 
 def investigation_start(

@@ -15,24 +15,19 @@ import dataclasses
 import hashlib
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
+from alerts.handoff import InvestigationRequest, investigations_open, signals_resolved
 from alerts.models import Decision, Integration, RawPayload, Signal, SignalStatus
 from alerts.rules.engine import Evaluation, subject_from_signal
 from alerts.rules.loader import current_rule_set
 from alerts.services.announce import announce_soon
 from alerts.sources.base import STATUS_FIRING, STATUS_RESOLVED, NormalizedAlert, Rejection
-from investigations.models import Investigation
-from investigations.notify.services import notify_signals_resolved
-from investigations.runner import publish_investigation
-from investigations.services import investigation_enqueue
 from tenants.jobs import current_schema
-from tenants.quotas import INVESTIGATIONS_PER_DAY, organization_here, quota_remaining
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +52,7 @@ class RequestRecord:
 class IngestResult:
     payload: RawPayload
     signals: list[tuple[Signal, str]]  # (signal, outcome: new | duplicate | resolved | superseded)
-    investigations: list[Investigation]
+    investigations: list[Any]  # what the investigations app opened (rows with a pk)
     rejected: list[Rejection] = dataclasses.field(default_factory=list)
 
     def response_body(self) -> dict[str, Any]:
@@ -136,7 +131,7 @@ def signals_ingest(
         investigations = batch.save()
 
         # A resolved alert updates its investigation's Slack message instead of posting again.
-        notify_signals_resolved([s for s, outcome in outcomes if outcome == "resolved"])
+        signals_resolved([s for s, outcome in outcomes if outcome == "resolved"])
         counters = {}
         if rejected:
             counters = {
@@ -332,121 +327,23 @@ class _Batch:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def save(self) -> list[Investigation]:
+    def save(self) -> list[Any]:
         if self.changed:
             # Closing superseded episodes first keeps the one-open-per-series index satisfied.
             Signal.objects.bulk_update(list(self.changed.values()), _CHANGED_FIELDS)
-        to_investigate = [s for s in self.created if s.decision == Decision.INVESTIGATE]
-        attach = self._apply_dedup_and_caps(to_investigate)
         if self.created:
             Signal.objects.bulk_create(self.created)
-        starting = [s for s in to_investigate if s.decision == Decision.INVESTIGATE and id(s) not in attach]
-        # Pending until the engine picks them up; a sweeper finds pending ones whose job was lost.
-        investigations = (
-            Investigation.objects.bulk_create(
-                [_investigation_for(s, self.integration, self.evaluations[id(s)]) for s in starting]
+        # Same transaction: a 2xx means the signals are stored and their investigations decided.
+        requests = [
+            InvestigationRequest(
+                signal=signal,
+                rule=self.evaluations[id(signal)].rule,
+                cluster=signal.cluster or self.integration.cluster_name,
             )
-            if starting
-            else []
-        )
-
-        for signal, investigation in zip(starting, investigations, strict=True):
-            signal.investigation = investigation
-            investigation_enqueue(investigation)
-            publish_investigation(investigation)  # the list shows it (pending) before a worker takes it
-        for signal in to_investigate:
-            if id(signal) in attach:
-                signal.investigation_id = attach[id(signal)]
-        linked = [s for s in to_investigate if s.investigation_id]
-        if linked:
-            Signal.objects.bulk_update(linked, ["investigation"])
-        return investigations
-
-    def _apply_dedup_and_caps(self, signals: list[Signal]) -> dict[int, int]:
-        """Attach repeats to a recent investigation (dedup window) and hold rules to their hourly cap.
-
-        Returns id(signal) -> investigation id for attached signals; capped ones become `record`.
-        Two queries for the whole payload, whatever its size.
-        """
-        if not signals:
-            return {}
-        rules = list(
-            {
-                ev.rule.id: ev.rule for s in signals if (ev := self.evaluations[id(s)]).rule is not None
-            }.values()
-        )
-        widest = max((r.dedup_window_minutes for r in rules), default=0)
-        recent: dict[tuple[str, str, str, str], list[tuple]] = {}
-        if widest:
-            rows = (
-                Investigation.objects.filter(created_at__gte=self.now - timedelta(minutes=widest))
-                .exclude(status="failed")
-                .filter(namespace__in={s.namespace for s in signals})
-                .values_list(
-                    "pk", "created_at", "signal__alertname", "namespace", "resource_kind", "resource_name"
-                )
-            )
-            for pk, created_at, alertname, namespace, kind, name in rows:
-                recent.setdefault((alertname or "", namespace, kind, name), []).append((created_at, pk))
-        capped_rules = [r.id for r in rules if r.max_investigations_per_hour is not None]
-        started: dict[int, int] = {}
-        if capped_rules:
-            counts = (
-                Investigation.objects.filter(
-                    created_at__gte=self.now - timedelta(hours=1), signal__matched_rule_id__in=capped_rules
-                )
-                .values("signal__matched_rule_id")
-                .annotate(n=Count("pk"))
-            )
-            started = {row["signal__matched_rule_id"]: row["n"] for row in counts}
-        attach: dict[int, int] = {}
-        batch_keys: dict[tuple, Signal] = {}
-
-        organization = organization_here()
-        remaining = (
-            quota_remaining(organization, INVESTIGATIONS_PER_DAY) if organization is not None else None
-        )
-        for signal in signals:
-            rule = self.evaluations[id(signal)].rule
-            kind, name = _target(signal)
-            key = (signal.alertname, signal.namespace, kind, name)
-            if rule is not None and rule.dedup_window_minutes:
-                window_start = self.now - timedelta(minutes=rule.dedup_window_minutes)
-                earlier = [pk for created_at, pk in recent.get(key, []) if created_at >= window_start]
-                if earlier:
-                    attach[id(signal)] = max(earlier)
-                    signal.decision_reason = text(
-                        f"{signal.decision_reason}; attached to investigation #{max(earlier)} "
-                        f"(same alert and resource within {rule.dedup_window_minutes} min)",
-                        300,
-                    )
-                    continue
-                if key in batch_keys:  # the same alert twice in one payload: one investigation
-                    signal.decision = Decision.RECORD
-                    signal.decision_reason = text(
-                        f"{signal.decision_reason}; duplicate of another alert in this delivery", 300
-                    )
-                    continue
-                batch_keys[key] = signal
-            if rule is not None and rule.max_investigations_per_hour is not None:
-                if started.get(rule.id, 0) >= rule.max_investigations_per_hour:
-                    signal.decision = Decision.RECORD
-                    signal.decision_reason = text(
-                        f"rule {rule.name!r} matched, but its cap of {rule.max_investigations_per_hour} "
-                        "investigations per hour is reached (recorded instead)",
-                        300,
-                    )
-                    continue
-                started[rule.id] = started.get(rule.id, 0) + 1
-            if remaining is not None:
-                if remaining <= 0:
-                    signal.decision = Decision.RECORD
-                    signal.decision_reason = text(
-                        "the organization's daily investigation quota is reached (recorded instead)", 300
-                    )
-                    continue
-                remaining -= 1
-        return attach
+            for signal in self.created
+            if signal.decision == Decision.INVESTIGATE
+        ]
+        return investigations_open(requests, self.now)
 
 
 _CHANGED_FIELDS = [
@@ -501,26 +398,3 @@ def _refresh(signal: Signal, alert: NormalizedAlert) -> None:
     signal.annotations = json_safe(alert.annotations)
     signal.severity = alert.severity or signal.severity
     signal.severity_raw = text(alert.severity_raw, 100) or signal.severity_raw
-
-
-def _investigation_for(signal: Signal, integration: Integration, evaluation: Evaluation) -> Investigation:
-    kind, name = _target(signal)
-    target_cluster = evaluation.rule.target_cluster if evaluation.rule is not None else ""
-    return Investigation(
-        signal=signal,
-        trigger="rule",
-        cluster=target_cluster or signal.cluster or integration.cluster_name,
-        namespace=signal.namespace,
-        resource_kind=kind,
-        resource_name=name,
-    )
-
-
-def _target(signal: Signal) -> tuple[str, str]:
-    if signal.pod:
-        return "Pod", signal.pod
-    if signal.workload:
-        return signal.workload_kind or "Deployment", signal.workload
-    if signal.node:
-        return "Node", signal.node
-    return "", ""

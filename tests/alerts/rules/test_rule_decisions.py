@@ -17,6 +17,7 @@ from alerts.services.rules import (
     silence_create,
 )
 from investigations.models import Investigation
+from tenants.org_settings import quotas_update
 from tests.alerts.conftest import fixture_bytes
 
 pytestmark = pytest.mark.django_db
@@ -269,3 +270,30 @@ def test_rules_of_one_org_never_apply_to_another(org, other_org, make_hook, make
         assert Signal.objects.get().decision == "record"
     with in_schema(org):
         assert Signal.objects.count() == 0
+
+
+def test_rules_daily_quota_records_the_excess_in_the_same_delivery(
+    org, other_org, make_hook, make_rule, in_schema
+):
+    # given: one investigation a day allowed, and a delivery with two alerts to investigate
+    quotas_update(organization=org.organization, actor=org.owner, max_investigations_per_day=1)
+    make_rule(org, "investigate all", [])
+    make_rule(other_org, "investigate all", [])
+    body = _group(
+        ("KubePodCrashLooping", "payments", "critical", "a-1"), ("OOMKilled", "search", "critical", "b-1")
+    )
+    # when
+    answer = make_hook(org, "alertmanager").post(body).json()
+    other = make_hook(other_org, "alertmanager").post(body).json()
+    # then: the hand-off opened one, the other signal is recorded with the reason, both stored
+    with in_schema(org):
+        assert len(answer["investigations"]) == 1 == Investigation.objects.count()
+        opened = Signal.objects.get(investigation__isnull=False)
+        assert opened.investigation_id == answer["investigations"][0] and opened.decision == "investigate"
+        recorded = Signal.objects.get(investigation__isnull=True)
+        assert recorded.decision == "record"
+        assert "daily investigation quota is reached" in recorded.decision_reason
+    # the other organization has no quota: both opened there, none of the first's rows seen
+    with in_schema(other_org):
+        assert len(other["investigations"]) == 2 == Investigation.objects.count()
+        assert not Signal.objects.filter(decision="record").exists()
