@@ -147,9 +147,8 @@ def main() -> int:
     parser.add_argument("--idle-seconds", type=float, default=8, help="agent idle time before measuring")
     parser.add_argument(
         "--app",
-        default="investigations.gateway.asgi:application",
-        help="ASGI app for uvicorn: the default serves the long poll in front of Django; "
-        "opsworker.asgi:application is the portal as wired without it",
+        default="opsworker.asgi:application",
+        help="ASGI app for uvicorn (the portal serves the long poll in front of Django)",
     )
     args = parser.parse_args()
 

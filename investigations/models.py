@@ -18,7 +18,7 @@ class InvestigationStatus(models.TextChoices):
 
 
 class Investigation(models.Model):
-    """One investigation of a Kubernetes problem (the engine fills it in; see the engine issue)."""
+    """One investigation of a Kubernetes problem (the engine and `runner.py` fill it in)."""
 
     signal = models.ForeignKey(
         "alerts.Signal", on_delete=models.SET_NULL, null=True, blank=True, related_name="investigations"

@@ -7,13 +7,8 @@ wrapper answers `GET /agent/v1/commands` itself, with the same rules as the Djan
 (`views.commands`): tenant from the Host header's Domain, bearer token looked up in that schema
 only, 401/404 JSON refusals, then the same claim / wait-on-Redis loop. Short database steps run
 in the shared executor (`thread_sensitive=False`) and give their connection back at once.
-Everything else goes to the wrapped application unchanged.
-
-    # opsworker/asgi.py, after get_asgi_application():
-    from investigations.gateway.longpoll import AgentLongPollMiddleware
-    "http": BodyLimitMiddleware(AgentLongPollMiddleware(django_asgi_app), settings.MAX_REQUEST_BYTES)
-
-Until then `uvicorn investigations.gateway.asgi:application` serves the whole app wrapped.
+Everything else goes to the wrapped application unchanged. `opsworker/asgi.py` wraps Django's
+application with it, after `get_asgi_application()`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Included by the lead at `settings/models/` (namespace `llm`)."""
+"""Included at `settings/models/` (namespace `llm`)."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""Included by the lead in `opsworker/urls_public.py`: Slack's one interactivity URL for the whole app."""
+"""Included in `opsworker/urls_public.py`: Slack's one interactivity URL for the whole app."""
 
 from django.urls import path
 

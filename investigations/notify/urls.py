@@ -1,4 +1,4 @@
-"""Included by the lead at `settings/notifications/` (namespace `notify`)."""
+"""Included at `settings/notifications/` (namespace `notify`)."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-# API tokens for /api/v1/ (issue 9). Hand-written to match tenants/api_tokens.py.
+# API tokens for /api/v1/. Hand-written to match ApiToken (tenants/models.py).
 
 import django.db.models.deletion
 import django.utils.timezone

@@ -167,12 +167,12 @@ class RestartablePortal:
             self.process = None
 
 
-@pytest.fixture(params=["opsworker.asgi:application", "investigations.gateway.asgi:application"])
+@pytest.fixture(params=["opsworker.asgi:application"])
 def restartable_portal(committed, tmp_path, request):
     """Like live_server_url, but the test can kill() and start() the server on the same port.
 
-    Parametrized over the portal's ASGI app as wired today and the same app with the agents'
-    long poll served in front of Django (investigations/gateway/longpoll.py)."""
+    Serves the portal's ASGI app, which answers the agents' long poll in front of Django
+    (investigations/gateway/longpoll.py)."""
     from django.db import connection
 
     db = connection.settings_dict

@@ -7,8 +7,6 @@ from django.db import connection
 
 from tests.investigations.llm.servers import Reply, openai_text
 
-pytestmark = pytest.mark.urls("tests.investigations.llm.urls")
-
 URL = "/settings/models/"
 TEST_URL = "/settings/models/test/"
 KEY = "sk-page-secret-key-0987654321"

@@ -20,11 +20,6 @@ URL = "/slack/interactivity/"
 REFRESH = "investigations.notify.tasks.refresh_investigation_messages"
 
 
-@pytest.fixture(autouse=True)
-def _public_urls(settings):
-    settings.PUBLIC_SCHEMA_URLCONF = "tests.investigations.notify.public_urls"
-
-
 def _body(value: str, team_id: str = TEAM_ID, user_id: str = "U0ALICE") -> bytes:
     payload = {
         "type": "block_actions",

@@ -11,7 +11,7 @@ from django.db import connection as db
 from tests.investigations.notify.conftest import BOT_TOKEN
 from tests.investigations.notify.slack_server import Reply
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.investigations.notify.urls")]
+pytestmark = pytest.mark.django_db
 
 INSTALL = "/settings/notifications/slack/install/"
 CALLBACK = "/settings/notifications/slack/oauth/callback/"

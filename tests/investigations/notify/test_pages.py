@@ -6,7 +6,7 @@ import pytest
 
 from tests.investigations.notify.slack_server import Reply
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.investigations.notify.urls")]
+pytestmark = pytest.mark.django_db
 
 BASE = "/settings/notifications/"
 ADMIN_GETS = [BASE, BASE + "slack/install/", BASE + "slack/oauth/callback/"]
