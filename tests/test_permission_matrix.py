@@ -280,7 +280,7 @@ def in_schema():
 def _no_rate_limit_leftovers(django_db_setup):
     import contextlib
 
-    from opsworker.api.framework import rate_limit_key_prefix
+    from opsworker.api.auth import rate_limit_key_prefix
     from opsworker.redis_client import shared_redis
 
     with contextlib.suppress(Exception):
