@@ -23,9 +23,10 @@ def _text(max_length: int) -> Any:
     return Annotated[StrictStr, StringConstraints(max_length=max_length)]
 
 
-Minutes = Annotated[StrictInt, BeforeValidator(_integral), Field(ge=0, le=7 * 24 * 60)]
-PerHour = Annotated[StrictInt, BeforeValidator(_integral), Field(ge=0, le=100_000)]
-Position = Annotated[StrictInt, BeforeValidator(_integral), Field(ge=1, le=100_000)]
+# The bounds come before the validator, or pydantic leaves them out of the JSON schema.
+Minutes = Annotated[StrictInt, Field(ge=0, le=7 * 24 * 60), BeforeValidator(_integral)]
+PerHour = Annotated[StrictInt, Field(ge=0, le=100_000), BeforeValidator(_integral)]
+Position = Annotated[StrictInt, Field(ge=1, le=100_000), BeforeValidator(_integral)]
 Conditions = Annotated[list[dict[str, Any]], Field(max_length=50)]
 Action = Literal[tuple(Decision.values)]  # type: ignore[valid-type]
 

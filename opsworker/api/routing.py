@@ -16,7 +16,7 @@ from opsworker.api.errors import ApiError, StrictJsonParser, install_error_handl
 from opsworker.api.schemas import ErrorOut
 from tenants.roles import Capability
 
-ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 ERRORS = (401, 403, 429)  # any operation may answer these (authentication, scope/role, rate)
 
 
@@ -58,6 +58,9 @@ def _declare_errors(router: Router) -> None:
                 operation.response_models.setdefault(status, operation._create_response_model(ErrorOut))
             if operation.signature.params:  # anything read from the request can be invalid
                 operation.response_models.setdefault(400, operation._create_response_model(ErrorOut))
+            if set(operation.methods) - {"GET"}:  # a body: too large for the server, or not JSON
+                for status in (413, 415):
+                    operation.response_models.setdefault(status, operation._create_response_model(ErrorOut))
             capability = operation.auth_callbacks[0].capability
             operation.openapi_extra = {"x-capability": capability, **(operation.openapi_extra or {})}
 
@@ -102,16 +105,32 @@ def openapi_document(request: HttpRequest):
     return JsonResponse(openapi_spec(server_url=request.build_absolute_uri("/api/v1")))
 
 
-@meta.api_operation(
-    list(ALL_METHODS),
+def _unknown(request: HttpRequest, rest: str):
+    raise ApiError(404, "not_found", f"no API endpoint at {request.path}")
+
+
+meta.add_api_operation(
     "/{path:rest}",
+    ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    _unknown,
     auth=ApiAuth(Capability.VIEW, checks=False),
     include_in_schema=False,
     url_name="unknown",
 )
-def unknown(request: HttpRequest, rest: str):
-    raise ApiError(404, "not_found", f"no API endpoint at {request.path}")
 
+
+def _unknown_head_or_options(request: HttpRequest, rest: str):
+    _unknown(request, rest)
+
+
+_unknown_head_or_options.closes_methods = True  # answers as the others; not walked by the matrix
+meta.add_api_operation(
+    "/{path:rest}",
+    ["HEAD", "OPTIONS"],
+    _unknown_head_or_options,
+    auth=ApiAuth(Capability.VIEW, checks=False),
+    include_in_schema=False,
+)
 
 api.add_router("", meta)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+from django.utils.dateparse import parse_datetime
 from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, create_model
+from pydantic import BeforeValidator, StringConstraints, create_model
 
 from alerts.models import Decision, SignalStatus, Source
 from alerts.selectors import SORTS
@@ -26,24 +27,31 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+def _iso_datetime(value: Any) -> Any:
+    """ISO 8601 only (pydantic alone would take `12345` as a Unix time), converted to UTC."""
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        try:  # a bare "+" in a query string arrives as a space
+            parsed = parse_datetime(str(value).replace(" ", "+"))
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise ValueError("use an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
     try:
         # PostgreSQL takes offsets up to ±15:59 only; Python up to ±23:59 (found by schemathesis).
-        return value.astimezone(UTC)
+        return parsed.astimezone(UTC)
     except (OverflowError, ValueError):
         raise ValueError("the date-time is out of range") from None
 
 
-def _plus_not_space(value: Any) -> Any:
-    return value.replace(" ", "+") if isinstance(value, str) else value  # a bare "+" is a space
-
-
 Text = Annotated[str, StringConstraints(max_length=253, pattern=r"^[^\x00]*$")]
-Since = Annotated[datetime, BeforeValidator(_plus_not_space), AfterValidator(_utc)]
-Page = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=1_000_000)]
-Limit = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=200)]
+Since = Annotated[datetime, BeforeValidator(_iso_datetime)]
+# The bounds come before the validator, or pydantic leaves them out of the JSON schema.
+Page = Annotated[int, Field(ge=1, le=1_000_000), BeforeValidator(_whole_number)]
+Limit = Annotated[int, Field(ge=1, le=200), BeforeValidator(_whole_number)]
 
 
 class PageQuery(Schema):
