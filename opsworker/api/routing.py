@@ -13,7 +13,7 @@ from ninja.responses import NinjaJSONEncoder
 from opsworker.api import rule_views, views
 from opsworker.api.auth import ApiAuth
 from opsworker.api.errors import ApiError, StrictJsonParser, install_error_handlers
-from opsworker.api.schemas import ErrorOut
+from opsworker.api.schemas import EdgeErrorOut, ErrorOut
 from tenants.roles import Capability
 
 ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
@@ -59,8 +59,11 @@ def _declare_errors(router: Router) -> None:
             if operation.signature.params:  # anything read from the request can be invalid
                 operation.response_models.setdefault(400, operation._create_response_model(ErrorOut))
             if set(operation.methods) - {"GET"}:  # a body: too large for the server, or not JSON
-                for status in (413, 415):
-                    operation.response_models.setdefault(status, operation._create_response_model(ErrorOut))
+                operation.response_models.setdefault(
+                    413,
+                    operation._create_response_model(ErrorOut | EdgeErrorOut),  # API or edge
+                )
+                operation.response_models.setdefault(415, operation._create_response_model(ErrorOut))
             capability = operation.auth_callbacks[0].capability
             operation.openapi_extra = {"x-capability": capability, **(operation.openapi_extra or {})}
 

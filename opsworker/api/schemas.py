@@ -119,6 +119,13 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
+class EdgeErrorOut(Schema):
+    """413 from the server's body limit (`opsworker/body_limit.py`), before the API reads the body."""
+
+    error: str
+    status: int
+
+
 class Index(Schema):
     version: str
     openapi: str
