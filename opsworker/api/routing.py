@@ -5,9 +5,11 @@ unknown path (404), both after authentication, so they reveal nothing to a stran
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from django.http import HttpRequest, JsonResponse
 from ninja import NinjaAPI, Router
+from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
 from opsworker.api import rule_views, views
@@ -18,6 +20,20 @@ from tenants.roles import Capability
 
 ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 ERRORS = (401, 403, 429)  # any operation may answer these (authentication, scope/role, rate)
+
+
+class _FullPrecisionEncoder(NinjaJSONEncoder):
+    """Date-times as `isoformat()` (microseconds, `+00:00`), as the API answered before ninja;
+    Django's encoder would cut them to milliseconds, and `since=` a row's own time would miss it."""
+
+    def default(self, o):
+        if isinstance(o, datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
+class _Renderer(JSONRenderer):
+    encoder_class = _FullPrecisionEncoder
 
 
 class OpsWorkerApi(NinjaAPI):
@@ -90,6 +106,7 @@ api = OpsWorkerApi(
     'organization. Errors: `{"error": {"code", "message", "details"}}`.',
     urls_namespace="api",
     parser=StrictJsonParser(),
+    renderer=_Renderer(),
     openapi_url=None,
     docs_url=None,
 )
