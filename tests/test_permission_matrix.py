@@ -174,6 +174,36 @@ def test_every_view_is_classified():
     assert not unchecked, "views without a permission check:\n" + "\n".join(unchecked)
 
 
+def test_every_api_operation_is_in_the_matrix():
+    """Every path of the django-ninja API is walked, as "api", with every method it declares."""
+    from opsworker.api.routing import openapi_spec
+
+    api_routes = {route.route: route for route in _tenant_routes("api")}
+    for path, item in openapi_spec()["paths"].items():
+        route = api_routes["api/v1" + path.replace("{pk}", "<int:pk>")]
+        assert {method.upper() for method in item} <= set(route.callback.api_capabilities), path
+
+
+def test_an_unguarded_api_operation_is_unchecked():
+    """A django-ninja operation without `ApiAuth` carries no capability, so the matrix refuses it."""
+    from ninja import NinjaAPI, Router
+
+    from opsworker.api.auth import ApiAuth
+    from opsworker.api.urls import one_pattern_per_path
+
+    router = Router()
+    router.add_api_operation("/open/", ["GET"], lambda request: {}, auth=None)
+    router.add_api_operation("/guarded/", ["GET"], lambda request: {}, auth=ApiAuth(Capability.VIEW))
+    api = NinjaAPI(urls_namespace="matrix-probe", openapi_url=None, docs_url=None)
+    api.add_router("", router)
+    routes = {
+        str(p.pattern): Route("probe", str(p.pattern), p.name, p.callback, False)
+        for p in one_pattern_per_path(api)
+    }
+    assert classify(routes["open/"], public=False) == "UNCHECKED"
+    assert classify(routes["guarded/"], public=False) == "api"
+
+
 def test_allow_lists_have_no_stale_entries():
     present = {route.dotted for route in TENANT_ROUTES + PUBLIC_ROUTES}
     stale = {
@@ -280,7 +310,7 @@ def in_schema():
 def _no_rate_limit_leftovers(django_db_setup):
     import contextlib
 
-    from opsworker.api.framework import rate_limit_key_prefix
+    from opsworker.api.auth import rate_limit_key_prefix
     from opsworker.redis_client import shared_redis
 
     with contextlib.suppress(Exception):

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from opsworker.api.framework import audit
+from opsworker.api.auth import audit
 from tenants.api_tokens import ORG_TOKEN_ROLES, ApiToken, Scope, api_token_create, api_token_revoke
 from tenants.permissions import can, require
 from tenants.roles import Capability

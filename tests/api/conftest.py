@@ -18,7 +18,7 @@ def _api(api_wired):  # noqa: F811
 @pytest.fixture(autouse=True)
 def _no_rate_limit_leftovers(django_db_setup):
     """Rate-limit windows are per token/user id; ids repeat across test runs, so start clean."""
-    from opsworker.api.framework import rate_limit_key_prefix
+    from opsworker.api.auth import rate_limit_key_prefix
     from opsworker.redis_client import shared_redis
 
     with contextlib.suppress(Exception):

@@ -66,3 +66,14 @@ def test_index_links_resources(org, owner_api):
     body = owner_api.get("/api/v1/").json()
     assert body["version"] == "v1"
     assert body["resources"]["signals"] == f"http://{org.domain}/api/v1/signals/"
+
+
+def test_api_answers_are_never_cached(org, owner_api, bearer):
+    """`opsworker/security_headers.py` marks every API answer no-store, errors included."""
+    for response in (
+        owner_api.get("/api/v1/signals/"),
+        owner_api.get("/api/v1/openapi.json"),
+        owner_api.get("/api/v1/signals/999999/"),
+        bearer(org, None).get("/api/v1/signals/"),
+    ):
+        assert "no-store" in response["Cache-Control"], response.status_code

@@ -237,3 +237,11 @@ def test_integrations_list_and_detail_never_show_secrets(org, owner_api, in_sche
             made.integration.token_hint,
         ):
             assert secret not in text
+
+
+def test_timestamps_keep_microseconds_so_since_finds_the_row(org, owner_api, make_signal):
+    signal = make_signal(org)
+    row = owner_api.get("/api/v1/signals/").json()["results"][0]
+    assert row["last_received_at"] == signal.last_received_at.isoformat()
+    since = row["last_received_at"].replace("+", "%2B")
+    assert owner_api.get(f"/api/v1/signals/?since={since}").json()["count"] == 1
