@@ -15,7 +15,7 @@ OPEN_PREFIXES = (
     "/static/",
     "/hooks/",  # webhook tokens
     "/agent/",  # cluster tokens
-    "/api/",  # the JSON API authenticates itself (bearer token or session): opsworker/api/framework.py
+    "/api/",  # the JSON API authenticates itself (bearer token or session): opsworker/api/auth.py
     "/bench/baseline/",  # benchmark baseline (404 unless enabled; token-checked)
     "/favicon.ico",
 )

@@ -27,7 +27,6 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from tenants.roles import Capability, Role, role_allows
-from tests.api.wiring import api_wired, project_urlconf_with_api  # noqa: F401 (fixture)
 
 ROLES = (Role.VIEWER, Role.MEMBER, Role.ADMIN, Role.OWNER)
 
@@ -119,7 +118,7 @@ def routes_of(urlconf: str) -> list[Route]:
     return [Route(urlconf, r, n, cb, rx) for r, n, cb, rx in _walk(get_resolver(urlconf).url_patterns)]
 
 
-TENANT_URLCONF = project_urlconf_with_api()
+TENANT_URLCONF = settings.ROOT_URLCONF
 PUBLIC_URLCONF = settings.PUBLIC_SCHEMA_URLCONF
 TENANT_ROUTES = routes_of(TENANT_URLCONF)
 PUBLIC_ROUTES = routes_of(PUBLIC_URLCONF)
@@ -223,7 +222,7 @@ def test_machine_endpoints_bypass_the_membership_check_by_prefix():
             assert ("/" + route.route).startswith(middleware.OPEN_PREFIXES), route.id
 
 
-def test_api_paths_are_left_to_the_api_to_authenticate(api_wired):  # noqa: F811
+def test_api_paths_are_left_to_the_api_to_authenticate():
     from tenants import middleware
 
     for route in TENANT_ROUTES:
@@ -246,7 +245,7 @@ class World:
 
 
 @pytest.fixture
-def world(org, other_org, make_member, in_schema, api_wired):  # noqa: F811
+def world(org, other_org, make_member, in_schema):
     from alerts.models import Signal, Silence
     from alerts.services.integrations import integration_create
     from alerts.services.rules import rule_create

@@ -7,13 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api.wiring import api_wired  # noqa: F401 (fixture)
-
-
-@pytest.fixture(autouse=True)
-def _api(api_wired):  # noqa: F811
-    """Every API test runs with the API wired in."""
-
 
 @pytest.fixture(autouse=True)
 def _no_rate_limit_leftovers(django_db_setup):
