@@ -1378,7 +1378,8 @@ def _past_evictions(ctx: Context) -> list[Finding]:
     ]
 
 
-def _node_finding(ctx: Context, node: dict, is_target: bool) -> Finding | None:
+# Over the C901 limit (18): detection, evidence and explanation in one function; to split.
+def _node_finding(ctx: Context, node: dict, is_target: bool) -> Finding | None:  # noqa: C901
     view = ctx.view
     ref = Ref.of(node)
     bad = bad_conditions(node)
