@@ -59,4 +59,4 @@ demo: migrate
 	@$(PY) manage.py ensure_demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache staticfiles
