@@ -17,6 +17,7 @@ test: venv services ## The whole suite against real PostgreSQL and Redis
 
 lint: venv ## ruff check and format check
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/ruff format --check .
 
 format: venv
