@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt | sha256sum | cut -c1-12)
 export DJANGO_SETTINGS_MODULE ?= opsworker.settings.dev
 
-.PHONY: run test lint format venv services migrate demo check-python clean
+.PHONY: run test lint format lock venv services migrate demo check-python clean
 
 run: venv services migrate demo ## Start web, worker and scheduler with a demo organization
 	@# run.py prints the URL: it reads OPSWORKER_PORT from the environment, then .env, like the settings.
@@ -17,12 +17,24 @@ test: venv services ## The whole suite against real PostgreSQL and Redis
 
 lint: venv ## ruff check and format check, import contracts
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
 format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The lock files are compiled with hashes by the uv pinned in dev.txt; existing pins are kept, so only
+# a changed .in file moves versions (`make lock UV_ARGS='--upgrade-package NAME'` moves one on purpose).
+# The agent's image installs agent/requirements.txt: compiled against base.txt, so its pins are the portal's.
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock' $(UV_ARGS)
+
+lock: venv ## Recompile requirements/*.txt and agent/requirements.txt (hashed) from the .in files
+	$(UV_COMPILE) requirements/base.in -o requirements/base.txt
+	$(UV_COMPILE) requirements/dev.in -o requirements/dev.txt
+	$(UV_COMPILE) agent/requirements.in -c requirements/base.txt -o agent/requirements.txt
 
 check-python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required: install python3.11 (or set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -49,4 +61,4 @@ demo: migrate
 	@$(PY) manage.py ensure_demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache staticfiles

@@ -178,7 +178,7 @@ class ResilientScheduler(RQScheduler):
         born = False
         while True:
             if self._stop_requested:
-                with contextlib.suppress(REDIS_DOWN):  # its locks expire on their own
+                with contextlib.suppress(*REDIS_DOWN):  # its locks expire on their own
                     self.stop()
                 break
             try:

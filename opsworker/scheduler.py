@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import logging
 import os
-import sys
 import time
 
 
@@ -75,4 +74,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

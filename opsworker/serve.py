@@ -18,6 +18,7 @@ from OPSWORKER_TRUSTED_PROXIES). Logging is Django's (settings.LOGGING), so ever
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
@@ -51,8 +52,8 @@ class EdgeHttpProtocol(HttpToolsProtocol):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._head_timer = None
-        self._body_timer = None
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
         self._head_begun = False
         self._discarding = False
 

@@ -43,7 +43,7 @@ def tenant_job(func: Callable[..., Any]) -> Callable[..., Any]:
         with schema_context(schema_name):
             return func(schema_name, *args, **kwargs)
 
-    wrapper.is_tenant_job = True
+    wrapper.is_tenant_job = True  # type: ignore[attr-defined]  # a marker attribute on the wrapper
     return wrapper
 
 
@@ -62,9 +62,11 @@ def enqueue_in_tenant(
     def enqueue():
         # Already after commit here, so the queue itself must not defer again (django-rq's
         # on_db_commit mode would run the enqueue inside Django's on_commit, where an error raises).
-        return django_rq.get_queue(queue, commit_mode="auto").enqueue(func, schema_name, *args, **kwargs)
+        rq_queue = django_rq.get_queue(queue, commit_mode="auto")
+        # rq types `enqueue` with a TypeVar constrained to str or a callable, which rejects the union.
+        return rq_queue.enqueue(func, schema_name, *args, **kwargs)  # type: ignore[type-var]
 
-    failure = {
+    failure: dict[str, Any] = {
         "event": "tenants.job.enqueue_failed",
         "schema": schema_name,
         "object_id": args[0] if args else None,
@@ -79,7 +81,7 @@ def enqueue_in_tenant(
 
 def current_schema() -> str:
     """The schema the current request or job runs in."""
-    return connection.schema_name
+    return connection.schema_name  # type: ignore[attr-defined]  # django-tenants' backend adds it
 
 
 def active_tenant_schemas() -> list[str]:

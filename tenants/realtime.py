@@ -66,4 +66,7 @@ def _after_commit(group: str, event: dict) -> None:
 
 
 def _send_event(group: str, event: dict) -> None:
-    async_to_sync(get_channel_layer().group_send)(group, event)
+    layer = get_channel_layer()
+    if layer is None:
+        raise RuntimeError("no channel layer: settings.CHANNEL_LAYERS is not configured")
+    async_to_sync(layer.group_send)(group, event)

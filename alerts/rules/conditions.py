@@ -126,7 +126,7 @@ def parse_condition(data: Mapping[str, Any], where: str = "condition") -> Condit
         if value not in SEVERITY_RANK:
             raise ConditionError(f"{where}: severity must be one of info, warning, critical")
     if operator in ("regex", "not_regex"):
-        compile_regex(value, where)
+        compile_regex(str(value), where)
     return Condition(field, operator, value)
 
 

@@ -142,9 +142,9 @@ def rule_spec_from_dict(
         parse_condition(c, f"{where} ({name}), condition {i + 1}") for i, c in enumerate(raw_conditions)
     )
     # Absent means the product default (the model's and the editor's), not "no dedup window".
-    dedup = data.get("dedup_window_minutes")
+    dedup: Any = data.get("dedup_window_minutes")
     dedup = DEFAULT_DEDUP_WINDOW_MINUTES if dedup in (None, "") else dedup
-    cap = data.get("max_investigations_per_hour")
+    cap: Any = data.get("max_investigations_per_hour")
     try:
         dedup = int(dedup)
         cap = None if cap in (None, "") else int(cap)

@@ -81,7 +81,7 @@ class Pipeline:
         self.model_hook = model_hook
         # Optional extraction model (investigations.llm.extraction): asked only when still unsure.
         self.extract_hook = extract_hook
-        self.model_outcome = None
+        self.model_outcome: Any = None
 
     def run(self) -> Outcome:
         started = time.perf_counter()
@@ -101,6 +101,18 @@ class Pipeline:
         return Outcome(result, self.steps, "", partial)
 
     # -- plumbing ----------------------------------------------------------------------------------
+
+    def _target(self) -> Target:
+        """The alert's target; set by the extract stage, which runs before every other."""
+        if self.target is None:
+            raise RuntimeError("the extract stage has not set the target")
+        return self.target
+
+    def _context(self) -> Context:
+        """The cluster context; built by the topology stage, which runs before the later ones."""
+        if self.ctx is None:
+            raise RuntimeError("the topology stage has not built the context")
+        return self.ctx
 
     def _stage(self, name: str, work: Callable[[], Any]) -> Any:
         if time.monotonic() > self.deadline:
@@ -156,7 +168,7 @@ class Pipeline:
         step.summary = f"target {where} (from {target.method})"
 
     def _topology(self) -> None:
-        target = self.target
+        target = self._target()
         collector = self.collector
         if target.kind == "Node":
             collector.namespace_round(target.namespace or "default", cluster_scoped=True)
@@ -180,7 +192,7 @@ class Pipeline:
         )
 
     def _collect(self) -> None:
-        ctx = self.ctx
+        ctx = self._context()
         pods = list(ctx.topology.pods)
         # Failing pods elsewhere in the namespace matter too (a dependency that crashes).
         for pod in ctx.view.all("Pod", ctx.namespace):
@@ -199,7 +211,7 @@ class Pipeline:
         )
 
     def _analyze(self):
-        analysis = run_analyzers(self.ctx)
+        analysis = run_analyzers(self._context())
         step = self._current()
         step.detail = {
             "findings": [
@@ -215,7 +227,7 @@ class Pipeline:
             "errors": analysis.errors,
         }
         if self.model_hook is not None:
-            self.model_outcome = self.model_hook(self.ctx, analysis, self.deadline - time.monotonic())
+            self.model_outcome = self.model_hook(self._context(), analysis, self.deadline - time.monotonic())
             step.tokens = self.model_outcome.tokens
             if self.model_outcome.llm:
                 step.detail["model"] = self.model_outcome.llm
@@ -232,7 +244,7 @@ class Pipeline:
         return analysis
 
     def _recommend(self, analysis) -> dict[str, Any]:
-        result = build_result(self.ctx, analysis, timings=self.timings)
+        result = build_result(self._context(), analysis, timings=self.timings)
         if self.model_outcome is not None:
             result = self.model_outcome.apply(result)
         step = self._current()

@@ -13,8 +13,8 @@ from investigations.engine.evidence import ClusterView, parse_time
 
 
 def view_from_cluster_json(data: dict) -> ClusterView:
-    def split(mapping: dict) -> dict[tuple[str, str, str], str]:
-        result = {}
+    def split(mapping: dict | None) -> dict[tuple[str, str, str], str]:
+        result: dict[tuple[str, str, str], str] = {}
         for key, text in (mapping or {}).items():
             parts = key.split("/")
             if len(parts) == 3:

@@ -45,7 +45,7 @@ def build_topology(view: ClusterView, target: Target) -> Topology:
         topology.alerting = Ref(target.kind, "" if target.kind == "Node" else target.namespace, target.name)
         topology.add(topology.alerting, "alerting")
     if start is None:
-        if target.known:
+        if topology.alerting is not None:  # set above exactly when the target is known
             topology.missing.append((topology.alerting, "the alert"))
         return topology
 
@@ -102,7 +102,7 @@ def build_topology(view: ClusterView, target: Target) -> Topology:
 
 
 def _workloads_of_pods(view: ClusterView, pods: list[dict]) -> list[dict]:
-    result = []
+    result: list[dict] = []
     for pod in pods:
         owner = view.top_owner(pod)
         if all(owner is not other for other in result):

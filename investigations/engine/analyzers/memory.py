@@ -99,7 +99,7 @@ def oom_killed(ctx: Context) -> list[Finding]:
     for reference in _configmaps(workload):
         configmap = view.get("ConfigMap", workload_ref.namespace, reference)
         edit = recent_edit(view, configmap) if configmap else None
-        if edit:
+        if edit and configmap:
             data = configmap.get("data") or {}
             shown = ", ".join(f"{k}={v}" for k, v in list(data.items())[:6] if len(str(v)) < 80)
             evidence.append(

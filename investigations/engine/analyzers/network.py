@@ -35,6 +35,7 @@ import dataclasses
 import difflib
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from investigations.engine import kubectl
 from investigations.engine import kubectl_network as knet
@@ -847,13 +848,12 @@ def _dependency_from_logs(ctx: Context, pods: list[dict], depth: int) -> list[Fi
     """Services the pods fail to reach, that have no ready endpoints; follows one hop of a chain
     (A → B, B's pods NotReady because B → C is down) so the deepest down dependency is named."""
     view = ctx.view
-    failures = [f for f in connection_failures(view, pods) if f.service is not None]
-    by_service: dict[Ref, list[Failure]] = {}
-    for failure in failures:
-        by_service.setdefault(Ref.of(failure.service), []).append(failure)
+    by_service: dict[Ref, tuple[dict, list[Failure]]] = {}
+    for failure in connection_failures(view, pods):
+        if failure.service is not None:
+            by_service.setdefault(Ref.of(failure.service), (failure.service, []))[1].append(failure)
     findings = []
-    for service_failures in by_service.values():
-        service = service_failures[0].service
+    for service, service_failures in by_service.values():
         spec = service.get("spec") or {}
         if spec.get("type") == "ExternalName":
             continue  # resolved outside the cluster; nothing to check here
@@ -1154,7 +1154,8 @@ def _ingress_finding(ctx: Context, ingress: dict) -> Finding | None:
     view = ctx.view
     ref = Ref.of(ingress)
     spec = ingress.get("spec") or {}
-    problems = []  # (rule index, path index, service, port, where, kind, detail)
+    # (rule index, path index, service, port, where, kind, the Service when it exists)
+    problems: list[tuple[int, int, str, Any, str, str, dict | None]] = []
     positions = _backend_positions(ingress)
     for (name, port, where), (rule_index, path_index) in zip(
         view.ingress_backends(ingress), positions, strict=False
@@ -1197,6 +1198,7 @@ def _ingress_finding(ctx: Context, ingress: dict) -> Finding | None:
         replacement = _replacement_service(view, ingress, name, port)
         summary = f"Ingress {ref.namespace}/{ref.name}: backend service {name} does not exist"
     else:
+        assert service is not None  # a "port" problem names the Service it found
         svc_ports = ", ".join(
             f"{p.get('name') or ''}:{p.get('port')}".lstrip(":")
             for p in (service.get("spec") or {}).get("ports") or []

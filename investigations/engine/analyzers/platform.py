@@ -288,7 +288,7 @@ def _expression_matches(expression: dict, labels: dict[str, str], name: str, fie
         return present
     if operator == "DoesNotExist":
         return not present
-    if operator in ("Gt", "Lt") and present and values:
+    if operator in ("Gt", "Lt") and present and values and actual is not None:
         try:
             return int(actual) > int(values[0]) if operator == "Gt" else int(actual) < int(values[0])
         except ValueError:
@@ -779,7 +779,7 @@ def _selector_mismatches(spec: dict, nodes: list[dict]) -> list[tuple[str, str, 
     """(label key, wanted value, {value present on nodes: count}) for selector terms no node satisfies."""
     result = []
     for key, value in (spec.get("nodeSelector") or {}).items():
-        values = Counter(labels_of(n).get(key) for n in nodes if key in labels_of(n))
+        values = Counter(labels_of(n)[key] for n in nodes if key in labels_of(n))
         if str(value) not in values:
             result.append((key, str(value), dict(values)))
     for term in required_affinity_terms(spec):
@@ -789,7 +789,7 @@ def _selector_mismatches(spec: dict, nodes: list[dict]) -> list[tuple[str, str, 
             key = expression.get("key", "")
             if any(_expression_matches(expression, labels_of(n), Ref.of(n).name) for n in nodes):
                 continue
-            values = Counter(labels_of(n).get(key) for n in nodes if key in labels_of(n))
+            values = Counter(labels_of(n)[key] for n in nodes if key in labels_of(n))
             wanted = "|".join(expression.get("values") or []) or "(exists)"
             result.append((key, wanted, dict(values)))
     return result
@@ -987,9 +987,9 @@ def _claims_in_scope(ctx: Context) -> list[tuple[dict, list[dict], dict | None]]
 
 def _claim_names(pod: dict) -> list[str]:
     return [
-        (v.get("persistentVolumeClaim") or {}).get("claimName")
+        claim
         for v in (pod.get("spec") or {}).get("volumes") or []
-        if (v.get("persistentVolumeClaim") or {}).get("claimName")
+        if (claim := (v.get("persistentVolumeClaim") or {}).get("claimName"))
     ]
 
 
@@ -1355,6 +1355,7 @@ def _past_evictions(ctx: Context) -> list[Finding]:
         return []
     name, pods = max(by_node.items(), key=lambda item: len(item[1]))
     node = view.get("Node", "", name)
+    assert node is not None  # by_node keeps only nodes the view has
     ref = Ref.of(node)
     message = ((pods[0].get("status") or {}).get("message") or "").strip()
     evidence = [ctx.cite("status", pods[0], f"Evicted: {message}")]
@@ -1378,7 +1379,8 @@ def _past_evictions(ctx: Context) -> list[Finding]:
     ]
 
 
-def _node_finding(ctx: Context, node: dict, is_target: bool) -> Finding | None:
+# Over the C901 limit (18): detection, evidence and explanation in one function; to split.
+def _node_finding(ctx: Context, node: dict, is_target: bool) -> Finding | None:  # noqa: C901
     view = ctx.view
     ref = Ref.of(node)
     bad = bad_conditions(node)
@@ -1459,7 +1461,7 @@ def _node_finding(ctx: Context, node: dict, is_target: bool) -> Finding | None:
         text = f"It belongs to node pool/group {pool_value} ({pool_key})"
         if other_pools:
             text += f"; the other nodes are in {', '.join(other_pools)}"
-        if recent:
+        if recent and age is not None:
             text += f"; it joined {human_age(age)} ago, from a new node group"
         parts.append(text + ".")
     elif age is not None and age <= 2 * 86400:
@@ -1538,8 +1540,8 @@ def _node_finding(ctx: Context, node: dict, is_target: bool) -> Finding | None:
         confidence = 0.6 if in_scope_on_node else 0.4
     kinds = [f"{c.get('type')}={c.get('status')}" for c in bad]
     what = f"NotReady ({ready.get('reason') or ''})" if ready is not None else ", ".join(kinds)
-    if ready is not None and (ready.get("message") or "").strip():
-        what = f"NotReady — {ready.get('message').strip().rstrip('.')}"
+    if ready is not None and (ready_message := (ready.get("message") or "").strip()):
+        what = f"NotReady — {ready_message.rstrip('.')}"
     consequence = ""
     if evicted:
         consequence = f", {len(evicted)} pod(s) Evicted"
@@ -1889,7 +1891,7 @@ def _hpa_finding(ctx: Context, hpa: dict) -> Finding | None:
             else:
                 texts.append(f"{name} {raw or got} vs target {wanted:g}")
         evidence.append(ctx.cite("metric", hpa, "; ".join(texts)))
-        ratio = max((got / wanted) for _n, got, wanted, _u, _r in above if wanted)
+        ratio = max((got / wanted) for _n, got, wanted, _u, _r in above if wanted and got is not None)
         parts.append(
             f"Its metrics are far above target: {'; '.join(texts)} [{evidence[-1]}] — demand is about "
             f"{ratio:.1f}x what {maximum} replicas are sized for, a traffic surge / load spike the "
@@ -1930,7 +1932,8 @@ def _hpa_finding(ctx: Context, hpa: dict) -> Finding | None:
     edit = _last_spec_edit(view, hpa)
     if edit:
         parts.append(f"maxReplicas was last set {edit}.")
-    bigger = int(maximum * max(1.5, min(3.0, max((g / w for _n, g, w, _u, _r in above if w), default=1.5))))
+    ratios = (g / w for _n, g, w, _u, _r in above if w and g is not None)
+    bigger = int(maximum * max(1.5, min(3.0, max(ratios, default=1.5))))
     recommendations = [
         Recommendation(
             "Raise the HPA maximum for the load",
@@ -1995,7 +1998,7 @@ def _throttle_check(ctx: Context, workload: dict, evidence: list[str]) -> tuple[
             continue
         for container in metrics.get("containers") or []:
             usage = parse_quantity((container.get("usage") or {}).get("cpu"))
-            spec = next(
+            spec: dict = next(
                 (c for c in pod_spec(pod).get("containers") or [] if c.get("name") == container.get("name")),
                 {},
             )
@@ -2051,7 +2054,7 @@ _LIMITRANGE = re.compile(
 def quota_exceeded(ctx: Context) -> list[Finding]:
     view = ctx.view
     sources = _creators_in_scope(ctx)
-    hits = []
+    hits: list[tuple[dict, dict | None, str]] = []
     for creator in sources:
         for event in view.events_for(creator):
             if event.get("reason") != "FailedCreate":
@@ -2070,14 +2073,16 @@ def quota_exceeded(ctx: Context) -> list[Finding]:
     if not hits:
         return []
     hits.sort(key=lambda h: 0 if h[1] is not None else 1)
-    creator, event, message = hits[0]
+    creator, cause_event, message = hits[0]
     quota = _QUOTA.search(message)
     if quota:
-        return [_quota_finding(ctx, creator, event, message, quota)]
+        return [_quota_finding(ctx, creator, cause_event, message, quota)]
     specify = _QUOTA_SPECIFY.search(message)
     if specify:
-        return [_quota_specify_finding(ctx, creator, event, message, specify)]
-    return [_limitrange_finding(ctx, creator, event, message, _LIMITRANGE.search(message))]
+        return [_quota_specify_finding(ctx, creator, cause_event, message, specify)]
+    limitrange = _LIMITRANGE.search(message)
+    assert limitrange is not None  # hits keep only messages that one of the three patterns matched
+    return [_limitrange_finding(ctx, creator, cause_event, message, limitrange)]
 
 
 def _creators_in_scope(ctx: Context) -> list[dict]:
@@ -2444,8 +2449,9 @@ def _job_finding(ctx: Context, job: dict, failed: dict) -> Finding:
     if reason == "DeadlineExceeded" and deadline:
         ended = failed.get("lastTransitionTime")
         ran = None
-        if parse_time(started) and parse_time(ended):
-            ran = (parse_time(ended) - parse_time(started)).total_seconds()
+        start_time, end_time = parse_time(started), parse_time(ended)
+        if start_time and end_time:
+            ran = (end_time - start_time).total_seconds()
         evidence.append(
             ctx.cite(
                 "spec", job, f"activeDeadlineSeconds={deadline}, backoffLimit={backoff}, startTime={started}"
@@ -2558,7 +2564,7 @@ def _run_history(view: ClusterView, cronjob: dict, current: dict) -> list[tuple[
         status = job.get("status") or {}
         start, end = parse_time(status.get("startTime")), parse_time(status.get("completionTime"))
         if start and end:
-            runs.append((status.get("startTime"), (end - start).total_seconds()))
+            runs.append((status["startTime"], (end - start).total_seconds()))
     runs.sort()
     return runs[-5:]
 
@@ -2672,7 +2678,7 @@ def unknown_notes(ctx: Context) -> str:
             seen.append(text)
         sentences.append("Terminations: " + "; ".join(seen) + ".")
         first = restarted[0]
-        container = next(
+        container: dict = next(
             (c for c in pod_spec(first.pod).get("containers") or [] if c.get("name") == first.name), {}
         )
         limit = ((container.get("resources") or {}).get("limits") or {}).get("memory")
