@@ -198,11 +198,28 @@ def _backlog(schema: str, count: int) -> list[int]:
     return [investigation.pk for investigation in made]
 
 
-def _drop_queued_investigations(stack) -> None:
+def _cancel_backlog(stack, schema: str, ids: list[int]) -> None:
+    """Stop the rest of the backlog before teardown deletes rows under a busy worker.
+
+    Pending ones are finished in the database (so neither their queued jobs nor the sweeper run
+    them), the queue is emptied, and we wait for the one a worker may be running to end.
+    """
     import redis
     from rq import Queue
 
+    from investigations.models import Investigation
+
+    with schema_context(schema):
+        Investigation.objects.filter(pk__in=ids, status="pending").update(
+            status="failed", failure_reason="fault test: backlog cancelled"
+        )
     Queue("investigations", connection=redis.Redis.from_url(stack.redis.url)).empty()
+    wait_for(
+        lambda: not [i for i in _investigations(schema, ids) if i.status == "running"],
+        timeout=60,
+        interval=0.2,
+        message="a backlog investigation kept running:\n" + stack.log(),
+    )
 
 
 def _investigations(schema: str, ids=None):
@@ -364,7 +381,7 @@ def test_faults_worker_killed_mid_investigation_is_resumed_and_completes(
         message="the killed worker's investigation never finished:\n" + stack.log(),
     )
     still_waiting = [i for i in _investigations(alpha.schema, backlog) if i.status not in FINISHED]
-    _drop_queued_investigations(stack)
+    _cancel_backlog(stack, alpha.schema, backlog)
     assert still_waiting, "the lost run was resumed only after the whole backlog had run"
     finished = _investigations(alpha.schema, [investigation_id])[0]
     assert finished.status == "completed", finished.failure_reason
