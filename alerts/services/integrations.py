@@ -8,7 +8,6 @@ import logging
 import re
 import secrets
 
-import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -206,19 +205,11 @@ def _enqueue_confirmation(subscription: SnsSubscription) -> None:
     delays = list(settings.SNS_CONFIRM_RETRY_DELAYS)
     retry = Retry(max=len(delays), interval=delays) if delays else None
 
-    def enqueue() -> None:
-        try:
-            enqueue_in_tenant(
-                "default", "alerts.tasks.sns_subscription_confirm", schema, subscription.pk, retry=retry
-            )
-        except redis.RedisError as error:
-            # The row says "waiting"; the admin's retry button enqueues it again.
-            logger.warning(
-                "alerts.sns.confirm_enqueue_failed",
-                extra={"schema": schema, "subscription": subscription.pk, "error": str(error)},
-            )
-
-    transaction.on_commit(enqueue)
+    # After commit and best effort (a Redis failure is logged as tenants.job.enqueue_failed); the
+    # row stays "waiting" and the admin's retry button enqueues it again.
+    enqueue_in_tenant(
+        "default", "alerts.tasks.sns_subscription_confirm", schema, subscription.pk, retry=retry
+    )
 
 
 def sns_subscription_confirm_attempt(*, subscription_id: int) -> str:
