@@ -17,7 +17,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from investigations.engine.agent_reader import agent_reader, reader_errors
-from investigations.engine.pipeline import Pipeline, StepRecord
+from investigations.engine.pipeline import InvestigationFailed, Pipeline, StepRecord
 from investigations.llm.extraction import extract_with_model
 from investigations.llm.prompts import build_evidence_payload
 from investigations.llm.stage import model_stage
@@ -168,6 +168,10 @@ def run_investigation_now(investigation_id: int) -> Investigation | None:
         )
 
     def on_step(step: StepRecord) -> None:
+        if lease.lost:
+            # The sweeper handed this investigation to a newer attempt: stop, and never write
+            # into its step log (the pipeline ends on InvestigationFailed; the result is dropped).
+            raise InvestigationFailed("this run lost its lease to a newer attempt")
         InvestigationStep.objects.update_or_create(
             investigation=investigation,
             stage=step.stage,

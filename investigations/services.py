@@ -64,13 +64,17 @@ def investigation_enqueue(investigation, *, at_front: bool = False) -> None:
     `at_front`: the sweeper's re-queues (a lost job, a lost worker's run) are older than anything
     waiting, so they go first instead of behind an alert storm's backlog.
     """
-    schema = current_schema()
+    _enqueue_attempt(current_schema(), investigation.pk, investigation.attempts, at_front=at_front)
+
+
+def _enqueue_attempt(schema: str, investigation_id: int, attempts: int, *, at_front: bool) -> None:
+    """Queue the job of the attempt after `attempts`, under the id the sweeper looks for."""
     enqueue_in_tenant(
         "investigations",
         "investigations.tasks.run_investigation",
         schema,
-        investigation.pk,
-        job_id=investigation_job_id(schema, investigation.pk, investigation.attempts + 1),
+        investigation_id,
+        job_id=investigation_job_id(schema, investigation_id, attempts + 1),
         at_front=at_front,
     )
 
@@ -326,14 +330,8 @@ def _requeue_unless_queued(schema: str, investigation_id: int, attempts: int) ->
         ):
             return False
         job.delete()  # finished or failed without taking it (e.g. the database was down): run it again
-    enqueue_in_tenant(
-        "investigations",
-        "investigations.tasks.run_investigation",
-        schema,
-        investigation_id,
-        job_id=job_id,
-        at_front=True,  # older than anything waiting: it goes first, not behind a backlog
-    )
+    # Older than anything waiting: it goes first, not behind a backlog.
+    _enqueue_attempt(schema, investigation_id, attempts, at_front=True)
     return True
 
 
@@ -344,7 +342,8 @@ def _worker_lost(investigation_id: int, now) -> str | None:
     with transaction.atomic():
         investigation = (
             Investigation.objects.select_for_update(skip_locked=True)
-            .filter(pk=investigation_id, status=InvestigationStatus.RUNNING)
+            # The lapse is checked again under the lock: the worker may have renewed meanwhile.
+            .filter(pk=investigation_id, status=InvestigationStatus.RUNNING, lease_expires_at__lt=now)
             .first()
         )
         if investigation is None:

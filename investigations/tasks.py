@@ -10,6 +10,7 @@ from investigations.retention import investigations_prune
 from investigations.runner import run_investigation_now
 from investigations.services import investigations_sweep, pipeline_check_record
 from tenants.jobs import active_tenant_schemas, enqueue_in_every_active_tenant, tenant_job
+from tenants.side_effects import REDIS_DOWN_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +32,6 @@ def run_investigation(schema_name: str, investigation_id: int) -> dict:
     return {"investigation": investigation.pk, "status": investigation.status}
 
 
-@tenant_job
-def sweep_investigations_in(schema_name: str) -> dict:
-    return investigations_sweep()
-
-
 def sweep_investigations_everywhere() -> dict:
     """Scheduler entry point (every INVESTIGATION_SWEEP_SECONDS): sweep every active organization.
 
@@ -51,7 +47,7 @@ def sweep_investigations_everywhere() -> dict:
         try:
             with schema_context(schema):
                 outcome = investigations_sweep()
-        except DatabaseError as error:
+        except (DatabaseError, *REDIS_DOWN_ERRORS) as error:
             totals["errors"] += 1
             logger.warning("investigations.sweep.failed", extra={"schema": schema, "error": str(error)[:300]})
             continue

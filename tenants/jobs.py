@@ -43,7 +43,6 @@ def tenant_job(func: Callable[..., Any]) -> Callable[..., Any]:
         with schema_context(schema_name):
             return func(schema_name, *args, **kwargs)
 
-    wrapper.is_tenant_job = True  # type: ignore[attr-defined]  # a marker attribute on the wrapper
     return wrapper
 
 

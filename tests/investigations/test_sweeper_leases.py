@@ -138,3 +138,19 @@ def test_sweeper_requeues_ahead_of_a_backlog(org, queue, django_capture_on_commi
     # then it runs next, not after the backlog
     assert queue.get_jobs()[0].id == investigation_job_id(org.schema, lost.pk, 2)
     assert len(queue.get_jobs()) == 4
+
+
+def test_sweeper_leaves_a_lease_renewed_after_it_listed_it(org, queue):
+    from investigations.services import _worker_lost
+
+    with schema_context(org.schema):
+        # given a run the sweeper listed as lapsed, whose worker renewed the lease just after
+        listed_at = timezone.now()
+        renewed = _running(attempts=1, lease_seconds=20)
+        # when the sweeper handles it under the row lock (the race the listing cannot see)
+        outcome = _worker_lost(renewed.pk, listed_at)
+        # then it is left to its live worker: not re-queued, not failed
+        assert outcome is None
+        renewed.refresh_from_db()
+        assert renewed.status == "running" and renewed.attempts == 1
+    assert queue.get_jobs() == []
