@@ -70,9 +70,12 @@ def client_address(peer: str, forwarded_for: str, networks: tuple[Network, ...])
 class ClientAddressMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        # Parse now so a bad OPSWORKER_TRUSTED_PROXIES stops start-up instead of answering 500 to
+        # every request (the per-request lookup below is then a cache hit).
+        trusted_networks(tuple(settings.TRUSTED_PROXIES))
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        networks = trusted_networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
+        networks = trusted_networks(tuple(settings.TRUSTED_PROXIES))
         peer = request.META.get("REMOTE_ADDR") or ""
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         request.META["REMOTE_ADDR"] = client_address(peer, forwarded, networks)

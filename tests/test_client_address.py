@@ -64,3 +64,13 @@ def test_client_address_rotating_forwarded_header_does_not_escape_the_throttle(o
     assert statuses[-1] == 429
     for n in range(12):
         security.signin_failures_clear(f"rotating-{n}@example.com")
+
+
+def test_client_address_bad_trusted_proxies_stop_start_up(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from opsworker.client_address import ClientAddressMiddleware
+
+    settings.TRUSTED_PROXIES = ["not-an-address"]
+    with pytest.raises(ImproperlyConfigured):
+        ClientAddressMiddleware(lambda request: None)

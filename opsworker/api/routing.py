@@ -4,6 +4,7 @@ unknown path (404), both after authentication, so they reveal nothing to a stran
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 
@@ -157,6 +158,11 @@ api.add_router("", meta)
 
 def openapi_spec(server_url: str = "/api/v1") -> dict:
     """The document as served: JSON types throughout (status codes as strings), this host's URL."""
-    spec = json.loads(json.dumps(api.get_openapi_schema(path_prefix=""), cls=NinjaJSONEncoder))
-    spec["servers"] = [{"url": server_url}]
-    return spec
+    return {**_declared_spec(), "servers": [{"url": server_url}]}
+
+
+@functools.cache
+def _declared_spec() -> dict:
+    # The declarations do not change while the process runs; ninja's build costs ~100 ms of CPU,
+    # which an open endpoint must not spend per request. Callers get a shallow copy above.
+    return json.loads(json.dumps(api.get_openapi_schema(path_prefix=""), cls=NinjaJSONEncoder))
