@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
-import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest
@@ -21,7 +19,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from ninja.security.base import AuthBase
 
 from opsworker.api.errors import ApiError, not_found
-from opsworker.redis_client import shared_redis
+from opsworker.redis_client import fixed_window_wait
 from tenants.api_tokens import ApiToken, Scope, api_token_lookup, api_token_touch
 from tenants.audit import audit_record
 from tenants.roles import role_allows
@@ -106,19 +104,12 @@ def rate_limit_key_prefix() -> str:
 def _check_rate(caller: ApiCaller, schema_name: str) -> None:
     limit = getattr(settings, "API_RATE_LIMIT_PER_MINUTE", 600)
     who = f"t{caller.token.pk}" if caller.token else f"u{caller.user.pk}"
-    now = time.time()
-    window = int(now // 60)
-    key = f"{rate_limit_key_prefix()}:{schema_name}:{who}:{window}"
-    try:
-        pipe = shared_redis().pipeline()
-        pipe.incr(key)
-        pipe.expire(key, 120)
-        count, _ = pipe.execute()
-    except redis.RedisError as error:  # an unreachable Redis must not take the API down
-        logger.warning("api.rate_limit_unavailable", extra={"error": str(error)})
-        return
-    if count > limit:
-        wait = max(1, int((window + 1) * 60 - now) + 1)
+    wait = fixed_window_wait(
+        f"{rate_limit_key_prefix()}:{schema_name}:{who}",
+        limit,
+        unavailable_event="api.rate_limit_unavailable",
+    )
+    if wait:
         raise ApiError(
             429,
             "rate_limited",
