@@ -348,5 +348,8 @@ def integration_sns_retry(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"Confirming {count} SNS subscription(s) again; this page shows the outcome."
         )
     else:
-        messages.info(request, "No SNS subscription is waiting for confirmation.")
+        messages.info(
+            request,
+            "No SNS subscription has failed; those waiting for confirmation are retried automatically.",
+        )
     return redirect("alerts:integration_detail", pk=integration.pk)

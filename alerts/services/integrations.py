@@ -187,8 +187,12 @@ def sns_subscription_request(
 
 
 def sns_subscription_retry(*, integration: Integration) -> int:
-    """Start confirming again every subscription of `integration` that is not confirmed; how many."""
-    waiting = list(integration.sns_subscriptions.exclude(status=SnsSubscriptionStatus.CONFIRMED))
+    """Start confirming again every subscription of `integration` that failed; how many.
+
+    Waiting ones are left alone: their job is still retrying on its schedule, and a second job on
+    the same row would race it for the attempt counter.
+    """
+    waiting = list(integration.sns_subscriptions.filter(status=SnsSubscriptionStatus.FAILED))
     for subscription in waiting:
         subscription.status, subscription.attempts, subscription.last_error = (
             SnsSubscriptionStatus.WAITING,
