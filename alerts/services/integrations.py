@@ -7,10 +7,12 @@ import dataclasses
 import logging
 import re
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from rq import Retry
 
@@ -187,12 +189,18 @@ def sns_subscription_request(
 
 
 def sns_subscription_retry(*, integration: Integration) -> int:
-    """Start confirming again every subscription of `integration` that failed; how many.
+    """Start confirming again every subscription of `integration` that failed, or whose job is
+    evidently gone (waiting, with no attempt for longer than the longest retry delay: Redis was
+    down when it was enqueued); how many.
 
-    Waiting ones are left alone: their job is still retrying on its schedule, and a second job on
-    the same row would race it for the attempt counter.
+    Other waiting ones are left alone: their job is still retrying on its schedule, and a second
+    job on the same row would race it for the attempt counter.
     """
-    waiting = list(integration.sns_subscriptions.filter(status=SnsSubscriptionStatus.FAILED))
+    quiet_since = timezone.now() - timedelta(seconds=max(settings.SNS_CONFIRM_RETRY_DELAYS, default=0) + 60)
+    stale = Q(status=SnsSubscriptionStatus.WAITING) & (
+        Q(last_attempt_at__lt=quiet_since) | Q(last_attempt_at__isnull=True, requested_at__lt=quiet_since)
+    )
+    waiting = list(integration.sns_subscriptions.filter(Q(status=SnsSubscriptionStatus.FAILED) | stale))
     for subscription in waiting:
         subscription.status, subscription.attempts, subscription.last_error = (
             SnsSubscriptionStatus.WAITING,
