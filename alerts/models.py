@@ -253,7 +253,8 @@ class BenchmarkRow(models.Model):
 class RuleSettings(models.Model):
     """Per-organization rule settings (one row): the default action and the rule-set version."""
 
-    default_action = models.CharField(max_length=12, choices=Decision.choices, default=Decision.RECORD)
+    # The plain value, not the enum member: a row created in this process must read like a loaded one.
+    default_action = models.CharField(max_length=12, choices=Decision.choices, default=Decision.RECORD.value)
     # Changed on every change to rules or silences; compiled rule sets are cached per revision.
     # Random, not a counter: a rolled-back transaction could otherwise reuse a number for other rules.
     revision = models.UUIDField(default=uuid.uuid4)

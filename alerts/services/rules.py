@@ -235,9 +235,7 @@ def rules_export_yaml() -> str:
         data.pop("position")
         data["match"] = data.pop("match_mode")
         rules.append({key: value for key, value in data.items() if value not in ("", None) or key == "name"})
-    # str(): a settings row created just now holds the Decision member, which YAML cannot dump.
-    default_action = str(rule_settings().default_action)
-    document = {"version": EXPORT_VERSION, "default_action": default_action, "rules": rules}
+    document = {"version": EXPORT_VERSION, "default_action": rule_settings().default_action, "rules": rules}
     header = "# OpsWorker alert rules, evaluated top to bottom; the first match decides.\n"
     return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110)
 
