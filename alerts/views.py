@@ -30,7 +30,7 @@ from alerts.sources.normalization import is_web_url
 from investigations.demo import demo_enabled, demo_scenarios
 from tenants.permissions import require
 from tenants.roles import Capability
-from tenants.secret_reveal import no_store, secret_reveal, secret_stash
+from tenants.secret_reveal import secret_reveal, secret_stash
 
 PER_PAGE = 50
 RAW_FOLD_BYTES = 4096  # raw payloads longer than this start folded
@@ -233,7 +233,7 @@ def integration_reveal(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         url = webhook_url(request.tenant, integration.source, reveal.secret)
         context["url"] = url
         context.update(_setup_context(integration, url))
-    return no_store(render(request, "alerts/integration_token.html", context))
+    return render(request, "alerts/integration_token.html", context)
 
 
 @require(Capability.VIEW)

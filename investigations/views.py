@@ -18,7 +18,7 @@ from investigations.services import pipeline_check_start
 from tenants.links import host_url
 from tenants.permissions import require
 from tenants.roles import Capability
-from tenants.secret_reveal import no_store, secret_reveal, secret_stash
+from tenants.secret_reveal import secret_reveal, secret_stash
 
 
 @require(Capability.VIEW)
@@ -118,7 +118,7 @@ def cluster_reveal(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         "portal_url": _portal_url(request),
         "rotated": bool(reveal.extra.get("rotated")),
     }
-    return no_store(render(request, "investigations/clusters/token.html", context))
+    return render(request, "investigations/clusters/token.html", context)
 
 
 @require(Capability.CONFIGURE)

@@ -16,7 +16,7 @@ import secrets
 import time
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 
 from tenants.secret_box import SecretUnreadable, decrypt, encrypt
 
@@ -104,9 +104,3 @@ def secret_reveal(request: HttpRequest, *, key: str, kind: str, object_id: int |
         logger.info("tenants.secret_reveal.revealed", extra={"kind": kind, "object_id": str(object_id)})
     request.session[SESSION_KEY] = entries
     return Reveal(secret, dict(entry.get("extra") or {}))
-
-
-def no_store(response: HttpResponse) -> HttpResponse:
-    """A page with (or about) a secret is never kept by the browser or a proxy."""
-    response["Cache-Control"] = "no-store"
-    return response

@@ -14,7 +14,7 @@ from opsworker.api.auth import audit
 from tenants.api_tokens import ORG_TOKEN_ROLES, ApiToken, Scope, api_token_create, api_token_revoke
 from tenants.permissions import can, require
 from tenants.roles import Capability
-from tenants.secret_reveal import no_store, secret_reveal, secret_stash
+from tenants.secret_reveal import secret_reveal, secret_stash
 
 _REVEAL_KIND = "tenants.api_token"
 EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "Never")]
@@ -130,7 +130,7 @@ def api_token_reveal(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     page = _page(
         request, ApiTokenForm(), created=token, secret=reveal.secret, shown_before=reveal.shown_before
     )
-    return no_store(page)
+    return page
 
 
 @require(Capability.VIEW)

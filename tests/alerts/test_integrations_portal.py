@@ -17,6 +17,7 @@ from django.test import Client
 
 from alerts.models import AuthKind, Integration, RawPayload, Signal
 from tests.alerts.conftest import fixture_bytes
+from tests.reveal_pages import no_store, revealed
 
 pytestmark = pytest.mark.django_db
 
@@ -53,17 +54,9 @@ def _create(client, **fields):
 REVEAL = re.compile(r"^/integrations/(\d+)/reveal/([A-Za-z0-9_-]{16,})/$")
 
 
-def _no_store(response) -> bool:
-    return "no-store" in [part.strip() for part in response["Cache-Control"].split(",")]
-
-
 def _revealed(client, response):
     """Follow a creating/rotating POST's redirect to its one-time reveal page."""
-    assert response.status_code == 302, response.content.decode()[:2000]
-    assert REVEAL.match(response["Location"]), response["Location"]
-    page = client.get(response["Location"])
-    assert page.status_code == 200
-    return page
+    return revealed(client, response, REVEAL)
 
 
 # --- list ------------------------------------------------------------------------------------
@@ -145,7 +138,7 @@ def test_integration_create_shows_url_once_and_it_works(org, other_org, client_f
 
     page = _revealed(client, _create(client, name="prod AM", cluster_name="prod-eu"))
 
-    assert _no_store(page)
+    assert no_store(page)
     url = _url_on(page)
     token = url.rstrip("/").rsplit("/", 1)[1]
     body = page.content.decode()
@@ -350,7 +343,7 @@ def test_integration_create_reload_shows_nothing_and_creates_nothing(org, other_
     again = client.get(response["Location"])
     # then: the URL is not shown again, the page says how to get a new one, and nothing was created
     body = again.content.decode()
-    assert again.status_code == 200 and _no_store(again)
+    assert again.status_code == 200 and no_store(again)
     assert token not in body and 'data-testid="webhook-url"' not in body
     assert "already shown" in body and 'data-testid="secret-gone"' in body
     with in_schema(org):
@@ -404,7 +397,7 @@ def test_integration_rotate_reload_does_not_rotate_again(org, client_for, make_h
 
     again = client.get(response["Location"])
 
-    assert again.status_code == 200 and _no_store(again)
+    assert again.status_code == 200 and no_store(again)
     assert new_url not in again.content.decode() and "already shown" in again.content.decode()
     with in_schema(org):
         assert Integration.objects.get().token_hash == rotated_hash != hook.integration.token_hash

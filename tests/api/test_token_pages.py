@@ -11,6 +11,7 @@ import pytest
 from tenants.api_tokens import ApiToken
 from tenants.roles import Role
 from tenants.secret_box import digest
+from tests.reveal_pages import no_store, revealed
 
 pytestmark = pytest.mark.django_db
 
@@ -18,17 +19,9 @@ pytestmark = pytest.mark.django_db
 REVEAL = re.compile(r"^/settings/api-tokens/(\d+)/reveal/([A-Za-z0-9_-]{16,})/$")
 
 
-def _no_store(response) -> bool:
-    return "no-store" in [part.strip() for part in response["Cache-Control"].split(",")]
-
-
 def _revealed(client, response):
     """Follow a creating POST's redirect to its one-time reveal page."""
-    assert response.status_code == 302, response.content.decode()[:2000]
-    assert REVEAL.match(response["Location"]), response["Location"]
-    page = client.get(response["Location"])
-    assert page.status_code == 200
-    return page
+    return revealed(client, response, REVEAL)
 
 
 def _secret(response) -> str:
@@ -48,7 +41,7 @@ def test_member_creates_a_personal_token_shown_once(org, make_member, client_for
             {"name": "CI", "scope": "write", "expires_in_days": "30", "kind": "personal"},
         ),
     )
-    assert _no_store(response)
+    assert no_store(response)
     secret = _secret(response)
     token = ApiToken.objects.get()
     assert (token.user, token.scope, token.role, token.name) == (member, "write", "", "CI")
@@ -146,7 +139,7 @@ def test_token_reveal_reload_shows_nothing_and_creates_nothing(org, other_org, m
     again = client.get(response["Location"])
     # then: no secret, a way forward, still one token (and none in the other organization)
     body = again.content.decode()
-    assert again.status_code == 200 and _no_store(again)
+    assert again.status_code == 200 and no_store(again)
     assert secret not in body and "data-secret" not in body
     assert "already shown" in body and 'data-testid="secret-gone"' in body
     token = ApiToken.objects.get()

@@ -10,6 +10,7 @@ import pytest
 
 from agent.protocol import hello_message
 from investigations.models import Cluster
+from tests.reveal_pages import no_store, revealed
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +26,9 @@ def _token_on(page) -> str:
 REVEAL = re.compile(r"^/clusters/(\d+)/reveal/([A-Za-z0-9_-]{16,})/$")
 
 
-def _no_store(response) -> bool:
-    return "no-store" in [part.strip() for part in response["Cache-Control"].split(",")]
-
-
 def _revealed(client, response):
     """Follow a creating/rotating POST's redirect to its one-time reveal page."""
-    assert response.status_code == 302, response.content.decode()[:2000]
-    assert REVEAL.match(response["Location"]), response["Location"]
-    page = client.get(response["Location"])
-    assert page.status_code == 200
-    return page
+    return revealed(client, response, REVEAL)
 
 
 def _hello(agent_client, org, token):
@@ -121,7 +114,7 @@ def test_cluster_detail_of_other_org_is_404(org, other_org, client_for, make_clu
 def test_cluster_create_shows_token_once_and_helm_command(org, client_for, agent_client, in_schema):
     client = client_for(org.owner, org)
     response = _revealed(client, client.post("/clusters/new/", {"name": "prod-eu-1", "transport": "http"}))
-    assert _no_store(response)
+    assert no_store(response)
     token = _token_on(response)
     body = response.content.decode()
     assert f"--from-literal=token={token}" in body
@@ -193,7 +186,7 @@ def test_cluster_create_reload_shows_nothing_and_creates_nothing(org, other_org,
     again = client.get(response["Location"])
     # then: no token, a way to get a new one, and still one cluster
     body = again.content.decode()
-    assert again.status_code == 200 and _no_store(again)
+    assert again.status_code == 200 and no_store(again)
     assert token not in body and 'data-testid="cluster-token"' not in body
     assert "already shown" in body and 'data-testid="secret-gone"' in body
     with in_schema(org):
