@@ -5,8 +5,9 @@ certificate directory (the SNS_CERT_DIR setting) and the outbound fetchers arriv
 Typical use:
 
     envelope = verify_envelope(payload, cert_dir=settings.SNS_CERT_DIR)   # SnsError → answer status
-    if envelope.type == SUBSCRIPTION_CONFIRMATION:
-        result = confirm_subscription(envelope)                           # refused → log it
+    if envelope.type == SUBSCRIPTION_CONFIRMATION and confirmation_refusal(envelope) is None:
+        store envelope.subscribe_url; later, in a job:
+        result = confirm_subscribe_url(url, endpoint=settings.SNS_ENDPOINT_URL)   # checked again
 
 Security rules, and why:
 
@@ -47,7 +48,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from alerts.payload_guard import PayloadRejected
+from opsworker.payload_guard import PayloadRejected
 
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
 NOTIFICATION = "Notification"
@@ -125,13 +126,13 @@ class SnsEnvelope:
     subscribe_url: str | None = None
     unsubscribe_url: str | None = None
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict, repr=False)
-    # Set only by verify_signature; confirm_subscription refuses envelopes without it.
+    # Set only by verify_signature; confirmation_refusal refuses envelopes without it.
     verified: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ConfirmationResult:
-    """What confirm_subscription did: CONFIRMED, REFUSED (nothing fetched) or FAILED."""
+    """What confirm_subscribe_url did: CONFIRMED, REFUSED (nothing fetched) or FAILED."""
 
     outcome: str
     detail: str
@@ -482,21 +483,6 @@ def confirmation_refusal(envelope: SnsEnvelope) -> str | None:
     if not confirmation_url_allowed(url):
         return f"SubscribeURL {url[:200]!r} is not an Amazon SNS confirmation URL"
     return None
-
-
-def confirm_subscription(
-    envelope: SnsEnvelope, *, fetch: SubscribeFetcher = get_subscribe_url, endpoint: str = ""
-) -> ConfirmationResult:
-    """Confirm a verified SubscriptionConfirmation by GETting its SubscribeURL, if it is allowed.
-
-    Never calls `fetch` for anything but a verified SubscriptionConfirmation whose SubscribeURL
-    passes confirmation_url_allowed(); those come back REFUSED, and the caller logs
-    `alerts.sns.subscribe_url_refused`.
-    """
-    refusal = confirmation_refusal(envelope)
-    if refusal is not None:
-        return ConfirmationResult(REFUSED, refusal)
-    return confirm_subscribe_url(envelope.subscribe_url or "", fetch=fetch, endpoint=endpoint)
 
 
 def confirm_subscribe_url(

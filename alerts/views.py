@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from alerts import selectors
+from alerts.demo import demo_enabled, demo_scenarios
 from alerts.forms import IntegrationCreateForm
 from alerts.models import Integration, Severity, Signal, SignalStatus, Source
 from alerts.services.integrations import (
@@ -27,7 +28,6 @@ from alerts.services.integrations import (
 from alerts.services.test_alerts import integration_send_test_alert
 from alerts.setup_guides import DATADOG_TEMPLATE, setup_snippet, webhook_url
 from alerts.sources.normalization import is_web_url
-from investigations.demo import demo_enabled, demo_scenarios
 from tenants.permissions import require
 from tenants.roles import Capability
 from tenants.secret_reveal import secret_reveal, secret_stash

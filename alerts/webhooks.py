@@ -17,7 +17,6 @@ from prometheus_client import Counter
 
 from alerts import sns
 from alerts.models import Integration, Source
-from alerts.payload_guard import PayloadRejected, decode_body
 from alerts.rate_limits import check_rate, check_unknown_token_rate
 from alerts.selectors import integration_for_token
 from alerts.services.ingest import IngestResult, RequestRecord, signals_ingest, text
@@ -25,6 +24,7 @@ from alerts.services.integrations import sns_subscription_request
 from alerts.sources import PayloadError, get_adapter
 from alerts.webhook_auth import AuthFailed, authenticate
 from opsworker.metrics import REGISTRY
+from opsworker.payload_guard import PayloadRejected, decode_body
 
 logger = logging.getLogger(__name__)
 

@@ -160,9 +160,9 @@ def main() -> int:
     from django_tenants.utils import schema_context
 
     from agent.simulator import start_simulator
-    from investigations.gateway.client import CommandSpec, run_commands
-    from investigations.gateway.services import cluster_create
-    from investigations.models import Cluster
+    from clusters.gateway.client import CommandSpec, run_commands
+    from clusters.models import Cluster
+    from clusters.services import cluster_create
     from tenants.models import Organization
     from tenants.secret_box import digest
 

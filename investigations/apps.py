@@ -10,14 +10,10 @@ class InvestigationsConfig(AppConfig):
         # Quotas live in tenants, which must not import this app: the counts are registered instead.
         from alerts import handoff
         from investigations import selectors, services
-        from investigations.notify.services import notify_signals_resolved
         from tenants import quotas
 
         # alerts must not import this app either: it opens investigations through the hand-off.
         handoff.investigation_opener_register(services.investigations_open_for_signals)
-        handoff.resolved_listener_register(notify_signals_resolved)
-        quotas.usage_counter_register(quotas.CLUSTERS, selectors.clusters_count)
         quotas.usage_counter_register(quotas.INVESTIGATIONS_PER_DAY, selectors.investigations_count_since)
         quotas.usage_figure_register("investigations", selectors.investigations_count)
-        quotas.usage_figure_register("clusters", selectors.clusters_count)
         quotas.usage_figure_register("model_cost", selectors.model_cost_since)

@@ -24,9 +24,8 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
 from alerts.models import Severity, Signal, Source
-from investigations.chat.models import ChatMessage
 from investigations.feedback import FeedbackRating, InvestigationFeedback
-from investigations.models import Investigation, InvestigationStatus
+from investigations.models import ChatMessage, Investigation, InvestigationStatus
 from investigations.presentation import category_label
 
 PERIODS = (7, 30, 90)

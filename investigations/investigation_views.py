@@ -11,18 +11,19 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from alerts.demo import demo_enabled, demo_scenarios, fire_sample_incident
 from alerts.selectors import signal_get
+from clusters.models import Cluster
 from investigations.chat.views import chat_context
-from investigations.demo import demo_enabled, demo_scenarios, fire_sample_incident
 from investigations.engine.target import RESOURCE_NAME, TARGET_KINDS
+from investigations.extensions import detail_sections
 from investigations.feedback import (
     FeedbackRating,
     feedback_for,
     feedback_record,
     feedback_summary,
 )
-from investigations.models import Cluster, Investigation, InvestigationStatus
-from investigations.notify.selectors import deliveries_for_investigation
+from investigations.models import Investigation, InvestigationStatus
 from investigations.presentation import category_label, investigation_context
 from investigations.services import investigation_rerun, investigation_start
 from tenants.jobs import current_schema, enqueue_in_tenant
@@ -134,7 +135,7 @@ def investigation_detail(request, pk: int):
             "section": "investigations",
             **chat_context(request, investigation),
             "chat_enabled": True,
-            "slack_deliveries": deliveries_for_investigation(investigation.pk),
+            "extra_sections": detail_sections(investigation),
         }
     )
     return render(request, "investigations/investigation_detail.html", context)

@@ -16,13 +16,14 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from investigations.engine.agent_reader import agent_reader, reader_errors
+from clusters.models import Cluster
+from investigations.cluster_reader import agent_reader, reader_errors
 from investigations.engine.pipeline import InvestigationFailed, Pipeline, StepRecord
+from investigations.extensions import investigation_finished
 from investigations.llm.extraction import extract_with_model
 from investigations.llm.prompts import build_evidence_payload
 from investigations.llm.stage import model_stage
-from investigations.models import Cluster, Investigation, InvestigationStatus, InvestigationStep
-from investigations.notify.services import notify_investigation_finished
+from investigations.models import Investigation, InvestigationStatus, InvestigationStep
 from investigations.presentation import render_list_row, render_live_update
 from tenants.jobs import current_schema
 from tenants.realtime import object_group, org_group, publish_html
@@ -242,7 +243,7 @@ def run_investigation_now(investigation_id: int) -> Investigation | None:
             return None
         investigation.save()
     publish_investigation(investigation)
-    notify_investigation_finished(investigation)
+    investigation_finished(investigation)
     logger.info(
         "investigations.finished",
         extra={
@@ -262,7 +263,7 @@ def _fail(investigation: Investigation, reason: str) -> Investigation:
     investigation.lease_expires_at = None
     investigation.save(update_fields=["status", "failure_reason", "finished_at", "lease_expires_at"])
     publish_investigation(investigation)
-    notify_investigation_finished(investigation)
+    investigation_finished(investigation)
     return investigation
 
 

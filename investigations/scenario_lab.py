@@ -26,8 +26,9 @@ from alerts.models import Integration, Source
 from alerts.services.ingest import RequestRecord, signals_ingest
 from alerts.services.integrations import integration_create
 from alerts.sources import get_adapter
-from investigations.gateway.services import cluster_create, cluster_set_token
-from investigations.models import Cluster, Investigation
+from clusters.models import Cluster
+from clusters.services import cluster_create, cluster_set_token
+from investigations.models import Investigation
 from investigations.runner import run_investigation_now
 from tenants.services import organization_setup, public_tenant_ensure
 

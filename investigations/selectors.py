@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from investigations.models import Cluster, Investigation, PipelineCheck
+from investigations.models import Investigation, PipelineCheck
 
 
 def pipeline_checks_recent(limit: int = 5) -> list[PipelineCheck]:
@@ -15,10 +15,6 @@ def pipeline_checks_recent(limit: int = 5) -> list[PipelineCheck]:
 
 
 # Usage counters registered with tenants.quotas (investigations/apps.py): (organization, since) -> number.
-
-
-def clusters_count(organization, since: datetime) -> int:
-    return Cluster.objects.count()
 
 
 def investigations_count_since(organization, since: datetime) -> int:

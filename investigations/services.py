@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from alerts.handoff import InvestigationRequest
 from alerts.models import Decision, Signal
+from investigations.extensions import investigation_finished
 from investigations.models import QUEUES, Investigation, InvestigationStatus, InvestigationStep, PipelineCheck
-from investigations.notify.services import notify_investigation_finished
 from investigations.runner import publish_investigation
 from tenants.jobs import current_schema, enqueue_in_tenant
 from tenants.quotas import INVESTIGATIONS_PER_DAY, organization_here, quota_check_here, quota_remaining
@@ -385,5 +385,5 @@ def _worker_lost(investigation_id: int, now) -> str | None:
 
         publish_investigation(investigation)
     if outcome == "failed":
-        notify_investigation_finished(investigation)
+        investigation_finished(investigation)
     return outcome

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from investigations import investigation_views, views
-from investigations.gateway import views as gateway
+from investigations import investigation_views, pipeline_check_views
 
 app_name = "investigations"
 
@@ -23,18 +22,8 @@ urlpatterns = [
         name="from_signal",
     ),
     path("demo/fire/", investigation_views.demo_fire, name="demo_fire"),
-    path("clusters/", views.cluster_list, name="clusters"),
-    path("clusters/new/", views.cluster_create_view, name="cluster_create"),
-    path("clusters/<int:pk>/", views.cluster_detail, name="cluster_detail"),
-    path("clusters/<int:pk>/rotate/", views.cluster_rotate, name="cluster_rotate"),
-    path("clusters/<int:pk>/reveal/<slug:key>/", views.cluster_reveal, name="cluster_reveal"),
-    path("clusters/<int:pk>/delete/", views.cluster_delete_view, name="cluster_delete"),
-    path("clusters/table/", views.cluster_table, name="cluster_table"),
-    path("settings/pipeline-check/", views.pipeline_check_panel, name="pipeline_check"),
-    path("settings/pipeline-check/run/", views.pipeline_check_create, name="pipeline_check_run"),
-    # The agent's endpoints (cluster-token auth; see investigations/gateway/views.py).
-    path("agent/v1/hello", gateway.hello, name="agent_hello"),
-    path("agent/v1/heartbeat", gateway.heartbeat, name="agent_heartbeat"),
-    path("agent/v1/commands", gateway.commands, name="agent_commands"),
-    path("agent/v1/results", gateway.results, name="agent_results"),
+    path("settings/pipeline-check/", pipeline_check_views.pipeline_check_panel, name="pipeline_check"),
+    path(
+        "settings/pipeline-check/run/", pipeline_check_views.pipeline_check_create, name="pipeline_check_run"
+    ),
 ]

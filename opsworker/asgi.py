@@ -11,7 +11,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from investigations.gateway.longpoll import AgentLongPollMiddleware  # noqa: E402
+from clusters.gateway.longpoll import AgentLongPollMiddleware  # noqa: E402
 from opsworker.body_limit import BodyLimitMiddleware  # noqa: E402
 from opsworker.websocket_urls import websocket_urlpatterns  # noqa: E402
 from tenants.websocket import SameOriginMiddleware, TenantWebsocketMiddleware  # noqa: E402

@@ -4,8 +4,8 @@ from django.conf import settings
 from rq import cron
 
 from alerts.tasks import alerts_retention_everywhere
-from investigations.notify.tasks import digests_due_everywhere
 from investigations.tasks import investigations_retention_everywhere, sweep_investigations_everywhere
+from notifications.tasks import digests_due_everywhere
 from opsworker.scheduler_heartbeat import beat
 from tenants.audit import audit_prune_everywhere
 

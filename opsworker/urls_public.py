@@ -14,7 +14,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("", include("tenants.urls")),
     # Slack's one interactivity URL for the whole app (the organization comes from the payload).
-    path("", include("investigations.notify.public_urls")),
+    path("", include("notifications.public_urls")),
     path("platform/", include("tenants.urls_platform")),
     path("admin/", admin.site.urls),
 ]

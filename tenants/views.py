@@ -6,12 +6,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from investigations.selectors import pipeline_checks_recent
 from tenants.links import host_url
-from tenants.permissions import require
-from tenants.roles import Capability
 from tenants.security import ThrottledAuthenticationForm
-from tenants.selectors import members_of, memberships_for_user
+from tenants.selectors import memberships_for_user
 
 
 class LoginView(auth_views.LoginView):
@@ -54,18 +51,3 @@ def your_organizations(request):
         for m in memberships_for_user(request.user)
     ]
     return render(request, "accounts/your_organizations.html", {"rows": rows})
-
-
-@require(Capability.VIEW)
-def organization_settings(request):
-    """Organization settings: identity, members and roles, and the pipeline self-test."""
-    checks = pipeline_checks_recent()
-    return render(
-        request,
-        "tenants/settings.html",
-        {
-            "section": "settings",
-            "members": members_of(request.tenant),
-            "check": checks[0] if checks else None,
-        },
-    )

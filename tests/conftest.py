@@ -110,6 +110,14 @@ def _public_schema_after_test(request):
 
 
 @pytest.fixture
+def in_schema():
+    """in_schema(org) -> context manager entering that organization's schema."""
+    from django_tenants.utils import schema_context
+
+    return lambda org_fixture: schema_context(org_fixture.schema)
+
+
+@pytest.fixture
 def make_member(db):
     """make_member(org, role) -> a new user with that role in that organization."""
     import itertools

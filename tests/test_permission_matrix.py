@@ -37,14 +37,14 @@ ROLES = (Role.VIEWER, Role.MEMBER, Role.ADMIN, Role.OWNER)
 MACHINE_ENDPOINTS = {
     "alerts.webhooks.webhook": "webhook URL token (SHA-256 lookup) plus optional basic/bearer/HMAC auth",
     "alerts.benchmark.baseline": "benchmark token; 404 unless the benchmark is enabled",
-    "investigations.gateway.views.hello": "cluster agent bearer token (owc_…)",
-    "investigations.gateway.views.heartbeat": "cluster agent bearer token (owc_…)",
-    "investigations.gateway.views.commands": "cluster agent bearer token (owc_…)",
-    "investigations.gateway.views.results": "cluster agent bearer token (owc_…)",
+    "clusters.gateway.views.hello": "cluster agent bearer token (owc_…)",
+    "clusters.gateway.views.heartbeat": "cluster agent bearer token (owc_…)",
+    "clusters.gateway.views.commands": "cluster agent bearer token (owc_…)",
+    "clusters.gateway.views.results": "cluster agent bearer token (owc_…)",
 }
 # Public-host endpoints for machines, with their own credentials.
 PUBLIC_MACHINE_ENDPOINTS = {
-    "investigations.notify.interactivity.interactivity": (
+    "notifications.interactivity.interactivity": (
         "Slack's request signature (signing secret) and a signed feedback value; the organization "
         "comes from the payload"
     ),
@@ -249,7 +249,7 @@ def world(org, other_org, make_member, in_schema):
     from alerts.models import Signal, Silence
     from alerts.services.integrations import integration_create
     from alerts.services.rules import rule_create
-    from investigations.gateway.services import cluster_create
+    from clusters.services import cluster_create
     from investigations.models import Investigation
     from tenants.api_tokens import api_token_create
     from tenants.models import Membership
@@ -296,13 +296,6 @@ def world(org, other_org, make_member, in_schema):
         created_by=other_org.owner.email,
     )[1]
     return World(org, other_org, users, other_org.owner, ids, tokens, foreign)
-
-
-@pytest.fixture
-def in_schema():
-    from django_tenants.utils import schema_context
-
-    return lambda org_fixture: schema_context(org_fixture.schema)
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,8 @@ from django_tenants.utils import schema_context
 
 from alerts.models import RawPayload, Signal
 from alerts.retention import signals_prune
-from investigations.chat.models import ChatMessage
 from investigations.feedback import feedback_record
-from investigations.models import Investigation, InvestigationStep
+from investigations.models import ChatMessage, Investigation, InvestigationStep
 from investigations.retention import investigations_prune
 from tenants.org_settings import settings_for
 

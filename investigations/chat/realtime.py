@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.db import connection
 from django.template.loader import render_to_string
 
-from investigations.chat.models import ChatMessage
 from investigations.chat.selectors import chat_messages_for
+from investigations.models import ChatMessage
 from tenants.realtime import object_group, publish_html
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from investigations.chat.models import ChatMessage
-from investigations.models import Investigation
+from investigations.models import ChatMessage, Investigation
 
 
 def investigation_for_chat(pk: int) -> Investigation:

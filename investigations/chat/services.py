@@ -13,14 +13,13 @@ from django.utils import timezone
 
 from investigations.chat import builtin
 from investigations.chat.model import answer_with_model
-from investigations.chat.models import ChatAnswerer, ChatMessage, ChatRole, ChatState
 from investigations.chat.realtime import publish_log, publish_message
 from investigations.chat.selectors import chat_history_before
-from investigations.engine.agent_reader import agent_reader, reader_errors
+from investigations.cluster_reader import agent_reader, reader_errors
 from investigations.engine.collect import Answer, Ask, Reader
 from investigations.llm.config import LLMSettings, budget_allows, cost_for, settings_for_org, usage_record
 from investigations.llm.providers import ChatProvider, ModelError
-from investigations.models import Investigation
+from investigations.models import ChatAnswerer, ChatMessage, ChatRole, ChatState, Investigation
 from investigations.runner import choose_cluster
 from tenants.jobs import enqueue_in_tenant
 from tenants.secret_box import SecretUnreadable

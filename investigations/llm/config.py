@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 
 from investigations.llm.llm_settings import LLMSettings, cost_for
-from investigations.llm.models import ModelConfig, ModelUsage
+from investigations.models import ModelConfig, ModelUsage
 from tenants.secret_box import decrypt, encrypt
 
 __all__ = ["LLMSettings", "cost_for"]  # re-exported: callers read settings and costs from here

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from investigations.llm.models import ModelConfig
+from investigations.models import ModelConfig
 
 EDITABLE = (
     "provider",

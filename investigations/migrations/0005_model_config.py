@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.utils.timezone
-import investigations.llm.models
+import investigations.models
 from decimal import Decimal
 from django.db import migrations, models
 
@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('provider', models.CharField(choices=[('builtin', 'Built-in analyzers (no model)'), ('openai', 'OpenAI-compatible (OpenAI, vLLM, Ollama, LiteLLM…)'), ('azure', 'Azure OpenAI'), ('bedrock', 'Amazon Bedrock')], default='builtin', max_length=10)),
-                ('endpoint', models.CharField(blank=True, help_text='OpenAI-compatible base URL (…/v1), Azure endpoint, or an optional Bedrock endpoint URL.', max_length=500, validators=[investigations.llm.models.validate_endpoint])),
+                ('endpoint', models.CharField(blank=True, help_text='OpenAI-compatible base URL (…/v1), Azure endpoint, or an optional Bedrock endpoint URL.', max_length=500, validators=[investigations.models.validate_endpoint])),
                 ('region', models.CharField(blank=True, help_text='AWS region (Bedrock).', max_length=40)),
                 ('api_key_encrypted', models.TextField(blank=True)),
                 ('aws_access_key_id', models.CharField(blank=True, help_text="Bedrock only; empty uses the portal's IAM role.", max_length=128)),

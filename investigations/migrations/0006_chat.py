@@ -1,4 +1,4 @@
-# Follow-up chat on investigations (investigations/chat/models.py).
+# Follow-up chat on investigations (investigations/models/chat.py).
 
 from decimal import Decimal
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from ninja import Query, Router, Status
 
 from alerts.selectors import SignalFilters, integration_get, integrations_list, signal_get, signals_filtered
-from investigations.gateway import selectors as cluster_selectors
+from clusters import selectors as cluster_selectors
 from investigations.investigation_views import NewInvestigationForm
 from investigations.models import Investigation, InvestigationStatus
 from investigations.services import investigation_rerun, investigation_start

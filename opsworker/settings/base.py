@@ -36,12 +36,16 @@ SHARED_APPS = [
     "django_htmx",
     "django_rq",
     "channels",
+    # Composition: the demo commands (`ensure_demo`, `ensure_demo_cluster`) that set up every app.
+    "opsworker.devtools",
 ]
 TENANT_APPS = [
     # contenttypes lives in both, as django-tenants documents (per-schema content type ids).
     "django.contrib.contenttypes",
     "alerts",
+    "clusters",
     "investigations",
+    "notifications",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -326,7 +330,7 @@ DEMO_SIMULATOR_URL = env.string("OPSWORKER_DEMO_SIMULATOR_URL", "")
 DEMO_PORTAL_URL = env.string("OPSWORKER_DEMO_PORTAL_URL_INTERNAL", "http://127.0.0.1:8000")
 DEMO_PORTAL_HOST = env.string("OPSWORKER_DEMO_PORTAL_HOST", "demo.localhost:8000")
 
-# --- Slack (investigations/notify) -------------------------------------------------------------
+# --- Slack (notifications) -------------------------------------------------------------
 SLACK_CLIENT_ID = env.string("OPSWORKER_SLACK_CLIENT_ID", "")
 SLACK_CLIENT_SECRET = env.string("OPSWORKER_SLACK_CLIENT_SECRET", "")
 SLACK_SIGNING_SECRET = env.string("OPSWORKER_SLACK_SIGNING_SECRET", "")

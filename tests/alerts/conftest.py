@@ -50,14 +50,6 @@ def make_hook(db):
 
 
 @pytest.fixture
-def in_schema():
-    """in_schema(org) -> context manager entering that organization's schema."""
-    from django_tenants.utils import schema_context
-
-    return lambda org_fixture: schema_context(org_fixture.schema)
-
-
-@pytest.fixture
 def make_rule(db):
     """make_rule(org, name, conditions, action="investigate", **options) -> Rule (in that org's schema)."""
     from django_tenants.utils import schema_context

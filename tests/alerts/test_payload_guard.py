@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from alerts.payload_guard import MAX_INT_DIGITS, PayloadRejected, decode_body
+from opsworker.payload_guard import MAX_INT_DIGITS, PayloadRejected, decode_body
 
 MIB = 1024 * 1024
 JSON = "application/json"

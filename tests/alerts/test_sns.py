@@ -24,7 +24,8 @@ from alerts.sns import (
     CertificateCache,
     FetchFailed,
     SnsError,
-    confirm_subscription,
+    confirm_subscribe_url,
+    confirmation_refusal,
     confirmation_url_allowed,
     parse_envelope,
     signing_cert_url_allowed,
@@ -746,6 +747,14 @@ def test_confirmation_url_allowed_accepts_sns_confirm_url():
     assert confirmation_url_allowed(
         "https://sns.cn-north-1.amazonaws.com.cn/?Action=ConfirmSubscription&TopicArn=arn:aws-cn:sns:x&Token=t"
     )
+
+
+def confirm_subscription(envelope, *, fetch):
+    """What the portal does with a confirmation: the webhook's refusal check, then the job's GET."""
+    refusal = confirmation_refusal(envelope)
+    if refusal is not None:
+        return sns.ConfirmationResult(REFUSED, refusal)
+    return confirm_subscribe_url(envelope.subscribe_url or "", fetch=fetch)
 
 
 def test_confirm_subscription_fetches_sns_subscribe_url_once(signer, cert_dir):

@@ -22,13 +22,6 @@ def _no_rate_limit_leftovers(django_db_setup):
 
 
 @pytest.fixture
-def in_schema():
-    from django_tenants.utils import schema_context
-
-    return lambda org_fixture: schema_context(org_fixture.schema)
-
-
-@pytest.fixture
 def make_token(db):
     """make_token(org, user=None, role="", scope="read", expired=False, revoked=False, **create_kwargs)."""
     from django.utils import timezone

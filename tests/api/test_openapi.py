@@ -65,7 +65,7 @@ def test_real_responses_match_their_schemas(
     org, owner_api, make_signal, make_investigation, make_rule, in_schema
 ):
     from alerts.services.integrations import integration_create
-    from investigations.gateway.services import cluster_create
+    from clusters.services import cluster_create
 
     spec = openapi_spec()
     signal = make_signal(org, labels={"a": "b"})

@@ -196,7 +196,7 @@ def test_investigations_list_filters_and_detail(org, owner_api, make_investigati
 
 
 def test_clusters_list_and_detail_never_show_tokens(org, owner_api, in_schema):
-    from investigations.gateway.services import cluster_create
+    from clusters.services import cluster_create
 
     with in_schema(org):
         made = cluster_create(name="prod-eu-1", created_by="owner@alpha.test")

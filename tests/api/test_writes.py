@@ -23,7 +23,7 @@ def _send(client, method, path, body):
 
 @pytest.fixture
 def cluster(org, in_schema):
-    from investigations.gateway.services import cluster_create
+    from clusters.services import cluster_create
 
     with in_schema(org):
         return cluster_create(name="prod", created_by="owner@alpha.test").cluster

@@ -38,9 +38,8 @@ RATINGS = ("accurate",) * 6 + ("partial",) * 2 + ("needs_improvement",)
 def seeded_month(committed):
     """A month of an SRE team's alerts, investigations, feedback and chat in alpha (removed after)."""
     from alerts.models import Signal
-    from investigations.chat.models import ChatMessage
     from investigations.feedback import InvestigationFeedback
-    from investigations.models import Investigation
+    from investigations.models import ChatMessage, Investigation
 
     org = committed["alpha"]
     rng = random.Random(7)

@@ -172,7 +172,7 @@ def restartable_portal(committed, tmp_path, request):
     """Like live_server_url, but the test can kill() and start() the server on the same port.
 
     Serves the portal's ASGI app, which answers the agents' long poll in front of Django
-    (investigations/gateway/longpoll.py)."""
+    (clusters/gateway/longpoll.py)."""
     from django.db import connection
 
     db = connection.settings_dict

@@ -43,7 +43,7 @@ def alpha_cluster(committed):
     """A committed cluster in alpha's schema: (org fixture, cluster, token); removed afterwards."""
     from django_tenants.utils import schema_context
 
-    from investigations.gateway.services import cluster_create
+    from clusters.services import cluster_create
 
     alpha = committed["alpha"]
     with schema_context(alpha.schema):
@@ -117,8 +117,8 @@ def test_agent_end_to_end_reads_through_client_api(
 ):
     from django_tenants.utils import schema_context
 
-    from investigations.gateway.client import CommandRefused, CommandSpec, ObjectNotFound, run_commands
-    from investigations.models import AgentCommand, CommandState
+    from clusters.gateway.client import CommandRefused, CommandSpec, ObjectNotFound, run_commands
+    from clusters.models import AgentCommand, CommandState
 
     org, cluster, token = alpha_cluster
     assert cluster.status == "pending"
@@ -168,7 +168,7 @@ def test_agent_end_to_end_reads_through_client_api(
     assert states[pod.command_id] == CommandState.DONE
 
     # The other organization sees none of it.
-    from investigations.models import Cluster
+    from clusters.models import Cluster
 
     with schema_context(committed["beta"].schema):
         assert not Cluster.objects.exists()
@@ -196,7 +196,7 @@ def test_agent_end_to_end_through_real_worker(
     ]
     job = enqueue_in_tenant(
         "investigations",
-        "investigations.gateway.tasks.cluster_run_commands",
+        "clusters.gateway.tasks.cluster_run_commands",
         org.schema,
         cluster.pk,
         specs,
@@ -217,7 +217,7 @@ def test_agent_end_to_end_portal_restart_loses_no_command(
 ):
     from django_tenants.utils import schema_context
 
-    from investigations.gateway.client import CommandSpec, run_commands
+    from clusters.gateway.client import CommandSpec, run_commands
 
     org, cluster, token = alpha_cluster
     agent = start_agent(restartable_portal.url, token, simulator.url)
@@ -258,7 +258,7 @@ def test_agent_end_to_end_wrong_token_sees_nothing(
 ):
     from django_tenants.utils import schema_context
 
-    from investigations.models import AgentCommand
+    from clusters.models import AgentCommand
 
     org, cluster, _token = alpha_cluster
     agent = start_agent(live_server_url, "owc_wrong-token", simulator.url)
@@ -299,8 +299,8 @@ def test_agent_end_to_end_over_sqs(committed, sqs_queues, simulator, tmp_path):
     from django.core.management import call_command
     from django_tenants.utils import schema_context
 
-    from investigations.gateway.client import CommandRefused, CommandSpec, run_commands
-    from investigations.gateway.services import cluster_create
+    from clusters.gateway.client import CommandRefused, CommandSpec, run_commands
+    from clusters.services import cluster_create
 
     endpoint, command_queue, result_queue = sqs_queues
     alpha = committed["alpha"]
@@ -366,7 +366,7 @@ def test_agent_poll_refusals_over_http(committed, alpha_cluster, restartable_por
     import httpx
     from django_tenants.utils import schema_context
 
-    from investigations.gateway.services import cluster_create
+    from clusters.services import cluster_create
 
     alpha, _cluster, alpha_token = alpha_cluster
     beta = committed["beta"]
@@ -391,7 +391,7 @@ def test_agent_poll_refusals_over_http(committed, alpha_cluster, restartable_por
         assert (ok.status_code, ok.json()["commands"]) == (200, [])
     finally:
         with schema_context(beta.schema):
-            from investigations.models import Cluster
+            from clusters.models import Cluster
 
             Cluster.objects.filter(name__startswith="beta-e2e").delete()
         del beta_cluster
@@ -402,9 +402,9 @@ def test_client_timeout_when_agent_silent_and_late_result_dropped(alpha_cluster)
     from django_tenants.utils import schema_context
 
     from agent.protocol import Result
-    from investigations.gateway.client import CommandSpec, CommandTimeout, run_commands
-    from investigations.gateway.services import cluster_record_hello, results_record
-    from investigations.models import AgentCommand, CommandState
+    from clusters.gateway.client import CommandSpec, CommandTimeout, run_commands
+    from clusters.models import AgentCommand, CommandState
+    from clusters.services import cluster_record_hello, results_record
 
     org, cluster, _token = alpha_cluster
     with schema_context(org.schema):

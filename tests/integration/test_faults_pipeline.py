@@ -85,7 +85,8 @@ def alpha_rule(committed):
     from alerts.models import Integration, RawPayload, Rule, RuleChange, Signal
     from alerts.services.integrations import integration_create
     from alerts.services.rules import rule_create
-    from investigations.models import Cluster, Investigation
+    from clusters.models import Cluster
+    from investigations.models import Investigation
 
     alpha = committed["alpha"]
 
@@ -117,8 +118,8 @@ def alpha_rule(committed):
 @pytest.fixture
 def connected_cluster(committed, stack):
     """The real agent for a cluster of alpha, reading the simulator, polling the fault stack's server."""
-    from investigations.gateway.services import cluster_create
-    from investigations.models import Cluster
+    from clusters.models import Cluster
+    from clusters.services import cluster_create
 
     alpha = committed["alpha"]
     with schema_context(alpha.schema):

@@ -28,8 +28,8 @@ if not SCENARIO.is_dir():  # CI lays shared/ beside the clone; fall back to our 
 @pytest.fixture
 def connected_cluster(committed, live_server_url):
     """A cluster in alpha whose real agent process reads the simulator and polls the live portal."""
-    from investigations.gateway.services import cluster_create
-    from investigations.models import Cluster
+    from clusters.models import Cluster
+    from clusters.services import cluster_create
 
     alpha = committed["alpha"]
     with schema_context(alpha.schema):

@@ -12,10 +12,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from alerts.models import Signal
-from investigations.chat.models import ChatMessage
 from investigations.feedback import InvestigationFeedback
 from investigations.insights import insights_for, period_from_params, period_last
-from investigations.models import Investigation
+from investigations.models import ChatMessage, Investigation
 from opsworker.urls import urlpatterns as organization_urlpatterns
 
 insights_urls = path("", include("investigations.insights_urls"))

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def offline_cluster(org):
-    from investigations.gateway.services import cluster_create
+    from clusters.services import cluster_create
 
     with schema_context(org.schema):
         return cluster_create(name="never-connected", created_by="test").cluster

@@ -11,24 +11,21 @@ from django_tenants.utils import schema_context
 
 from agent.protocol import hello_message
 from alerts.models import RawPayload, Signal
-from investigations.models import Cluster, Investigation
+from clusters.models import Cluster
+from investigations.models import Investigation
 from tenants.audit import AuditEvent
 from tenants.models import Membership, Organization, User
 from tenants.org_settings import organization_suspend, quotas_update
 from tenants.quotas import CLUSTERS, INVESTIGATIONS_PER_DAY, MEMBERS, QuotaExceeded, quota_check
 from tenants.roles import Role
 from tests.alerts import conftest as alerts_fixtures
-from tests.investigations import conftest as gateway_fixtures
+from tests.clusters import conftest as gateway_fixtures
 from tests.tenants.test_members import PASSWORD
 
 # Fixtures of the webhook and gateway suites, reused here.
 fixture_bytes = alerts_fixtures.fixture_bytes
 make_hook, make_rule = alerts_fixtures.make_hook, alerts_fixtures.make_rule
-agent_client, in_schema, make_cluster = (
-    gateway_fixtures.agent_client,
-    gateway_fixtures.in_schema,
-    gateway_fixtures.make_cluster,
-)
+agent_client, make_cluster = gateway_fixtures.agent_client, gateway_fixtures.make_cluster
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from alerts.models import Source
-from alerts.payload_guard import PayloadRejected, decode_body
 from alerts.sources import PayloadError, get_adapter
+from opsworker.payload_guard import PayloadRejected, decode_body
 
 KEYS = (
     "source",

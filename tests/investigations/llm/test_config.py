@@ -134,7 +134,7 @@ def test_model_stage_falls_back_when_the_budget_is_spent(org, in_schema, server,
 def test_model_stage_records_usage_and_falls_back_on_model_error(
     org, in_schema, server, oom_case, oom_executor
 ):
-    from investigations.llm.models import ModelUsage
+    from investigations.models import ModelUsage
 
     server.add(openai_text("not json at all", prompt=1000, completion=100), Reply(200, {}))
     with in_schema(org):
@@ -152,7 +152,7 @@ def test_model_stage_records_usage_and_falls_back_on_model_error(
 
 
 def test_model_stage_uses_the_model_and_totals_the_day(org, in_schema, server, oom_case, oom_executor):
-    from investigations.llm.models import ModelUsage
+    from investigations.models import ModelUsage
 
     server.add(
         openai_text(answer(), prompt=1000, completion=200), openai_text(answer(), prompt=1000, completion=200)
