@@ -6,7 +6,6 @@ registered by `install_error_handlers` turn each into this shape so clients see 
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -16,6 +15,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
+
+from opsworker.payload_guard import PayloadRejected, decode_body
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +46,6 @@ def not_found(message: str = "not found") -> ApiError:
 
 
 # --- request bodies -------------------------------------------------------------------------------
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _check_text(value: Any, where: str) -> None:
@@ -85,10 +82,16 @@ class StrictJsonParser(Parser):
             raw = request.body
         except RequestDataTooBig:
             raise ApiError(413, "too_large", "the request body is too large") from None
+        # The webhooks' guard: bounded depth, no NaN/1e999/duplicate keys/lone surrogates.
         try:
-            data = json.loads(raw.decode("utf-8") or "null", parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as error:
-            raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}"[:300]) from None
+            data = decode_body(
+                raw, request.META.get("CONTENT_TYPE", ""), max_bytes=len(raw) or 1, max_depth=32
+            )
+        except PayloadRejected as rejected:
+            code = {413: "too_large", 415: "unsupported_media_type"}.get(rejected.status, "invalid_json")
+            raise ApiError(
+                rejected.status, code, f"the body is not valid JSON: {rejected.message}"[:300]
+            ) from None
         if not isinstance(data, dict):
             raise ApiError(400, "invalid_json", "the body must be a JSON object")
         _check_text(data, "")

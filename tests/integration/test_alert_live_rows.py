@@ -16,6 +16,7 @@ from django_tenants.utils import schema_context
 from alerts.services.announce import signals_announce_now
 from opsworker.asgi import application
 from tests.alerts.conftest import fixture_bytes
+from tests.sockets import CONNECT_TIMEOUT
 
 CRASHLOOP = fixture_bytes("alertmanager", "single_crashloop")
 
@@ -61,7 +62,7 @@ def _listen(org_fixture, work) -> str:
 
     async def scenario():
         socket = WebsocketCommunicator(application, "/ws/org/", headers=headers)
-        assert (await socket.connect())[0]
+        assert (await socket.connect(timeout=CONNECT_TIMEOUT))[0]
         await sync_to_async(work)()
         frames = []
         while not await socket.receive_nothing(timeout=0.5):

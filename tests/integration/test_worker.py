@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from investigations.models import QUEUES, PipelineCheck
 from investigations.services import pipeline_check_start
 from opsworker.asgi import application
+from tests.sockets import CONNECT_TIMEOUT
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +44,8 @@ def test_worker_runs_tenant_job_in_its_schema_and_broadcasts_to_its_org(committe
 
     async def scenario():
         alpha_socket, beta_socket = _socket(alpha.domain, alpha_cookie), _socket(beta.domain, beta_cookie)
-        assert (await alpha_socket.connect())[0] and (await beta_socket.connect())[0]
+        assert (await alpha_socket.connect(timeout=CONNECT_TIMEOUT))[0]
+        assert (await beta_socket.connect(timeout=CONNECT_TIMEOUT))[0]
         check_id = await sync_to_async(start_check)()
         worker = await asyncio.to_thread(run_worker)
         fragments = [await alpha_socket.receive_from(timeout=10) for _ in QUEUES]

@@ -23,17 +23,17 @@ from agent.allowlist import Limits
 from agent.executor import Executor
 from agent.simulator import start_simulator
 from investigations.chat import builtin
-from investigations.chat.models import ChatMessage
 from investigations.chat.services import chat_answer, chat_ask
 from investigations.chat.tasks import chat_answer_job
 from investigations.engine.collect import Answer, Ask
-from investigations.models import Investigation
+from investigations.models import ChatMessage, Investigation
 from opsworker.asgi import application
 from opsworker.urls import urlpatterns as organization_urlpatterns
 from tenants.realtime import object_group
 from tests.agent.agent_fixtures import OOM_SCENARIO, api_client_for
 from tests.integration.conftest import committed  # noqa: F401 - reused fixture
 from tests.investigations.llm.servers import ScriptedServer, openai_text, openai_tool_calls
+from tests.sockets import CONNECT_TIMEOUT
 
 chat_urls = path("", include("investigations.chat.urls"))
 # The organization URLs plus the chat, as the lead includes them (once they do, nothing is added).
@@ -357,7 +357,7 @@ def test_chat_answer_reaches_the_investigation_page_socket(_orgs):
         return pending.pk
 
     async def scenario() -> tuple[int, list[str]]:
-        connected, _ = await socket.connect()
+        connected, _ = await socket.connect(timeout=CONNECT_TIMEOUT)
         assert connected
         while not await socket.receive_nothing(timeout=0.5):
             await socket.receive_from()  # the page's catch-up state

@@ -20,6 +20,7 @@ from investigations.presentation import CATEGORY_WORDING, category_label
 from opsworker.asgi import application
 from tenants.realtime import object_group
 from tenants.websocket import CLOSE_FORBIDDEN
+from tests.sockets import CONNECT_TIMEOUT
 
 pytestmark = pytest.mark.django_db
 
@@ -456,7 +457,7 @@ def test_investigation_socket_sends_catch_up_then_published_step(org, client_for
 
     async def scenario():
         socket = _socket(org.domain, cookie, investigation.pk)
-        connected, _ = await socket.connect()
+        connected, _ = await socket.connect(timeout=CONNECT_TIMEOUT)
         assert connected
         catch_up = await socket.receive_from(timeout=5)
         from channels.layers import get_channel_layer
@@ -494,7 +495,7 @@ def test_runner_publish_renders_the_step_fragment(org, client_for, django_captur
         from asgiref.sync import sync_to_async
 
         socket = _socket(org.domain, cookie, investigation.pk)
-        assert (await socket.connect())[0]
+        assert (await socket.connect(timeout=CONNECT_TIMEOUT))[0]
         await socket.receive_from(timeout=5)  # catch-up
         await sync_to_async(publish_step_done)()
         text = await socket.receive_from(timeout=5)
@@ -522,7 +523,7 @@ def test_investigation_socket_refuses_non_members(org, other_org, client_for, ma
         host, cookie = org.domain, None
 
     async def scenario():
-        return await _socket(host, cookie, investigation.pk).connect()
+        return await _socket(host, cookie, investigation.pk).connect(timeout=CONNECT_TIMEOUT)
 
     assert async_to_sync(scenario)() == (False, CLOSE_FORBIDDEN)
 
@@ -531,7 +532,7 @@ def test_investigation_socket_unknown_id_is_closed(org, client_for):
     cookie = _cookie(client_for, org.owner, org)
 
     async def scenario():
-        return await _socket(org.domain, cookie, 987654).connect()
+        return await _socket(org.domain, cookie, 987654).connect(timeout=CONNECT_TIMEOUT)
 
     assert async_to_sync(scenario)() == (False, CLOSE_FORBIDDEN)
 
@@ -544,7 +545,7 @@ def test_investigation_socket_viewer_connects_and_group_is_per_org(org, other_or
 
     async def scenario():
         socket = _socket(org.domain, cookie, investigation.pk)
-        assert (await socket.connect())[0]
+        assert (await socket.connect(timeout=CONNECT_TIMEOUT))[0]
         state = await socket.receive_from(timeout=5)
         # the same id in beta's group does not reach alpha's socket
         from channels.layers import get_channel_layer
@@ -590,7 +591,7 @@ def test_status_change_publishes_the_list_row_to_the_org_socket(
         headers = [(b"host", org.domain.encode()), (b"origin", f"http://{org.domain}".encode())]
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
         socket = WebsocketCommunicator(application, "/ws/org/", headers=headers)
-        assert (await socket.connect())[0]
+        assert (await socket.connect(timeout=CONNECT_TIMEOUT))[0]
         await sync_to_async(publish)()
         text = await socket.receive_from(timeout=5)
         await socket.disconnect()

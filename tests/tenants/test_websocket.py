@@ -12,6 +12,7 @@ from channels.testing import WebsocketCommunicator
 from opsworker.asgi import application
 from tenants.realtime import org_group
 from tenants.websocket import CLOSE_FORBIDDEN, CLOSE_UNKNOWN_HOST
+from tests.sockets import CONNECT_TIMEOUT
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +36,8 @@ def test_websocket_group_message_reaches_only_its_org(org, other_org, client_for
     async def scenario():
         alpha = _communicator(org.domain, alpha_cookie)
         beta = _communicator(other_org.domain, beta_cookie)
-        assert (await alpha.connect())[0]
-        assert (await beta.connect())[0]
+        assert (await alpha.connect(timeout=CONNECT_TIMEOUT))[0]
+        assert (await beta.connect(timeout=CONNECT_TIMEOUT))[0]
         layer = get_channel_layer()
         await layer.group_send(
             org_group(org.schema), {"type": "html.fragment", "html": "<div id='x'>alpha</div>"}
@@ -58,7 +59,7 @@ def test_websocket_member_of_other_org_is_closed_on_connect(org, other_org, clie
 
     async def scenario():
         socket = _communicator(other_org.domain, cookie)
-        return await socket.connect()
+        return await socket.connect(timeout=CONNECT_TIMEOUT)
 
     connected, code = async_to_sync(scenario)()
     assert not connected
@@ -67,7 +68,7 @@ def test_websocket_member_of_other_org_is_closed_on_connect(org, other_org, clie
 
 def test_websocket_anonymous_is_closed_on_connect(org):
     async def scenario():
-        return await _communicator(org.domain, None).connect()
+        return await _communicator(org.domain, None).connect(timeout=CONNECT_TIMEOUT)
 
     connected, code = async_to_sync(scenario)()
     assert (connected, code) == (False, CLOSE_FORBIDDEN)
@@ -75,7 +76,7 @@ def test_websocket_anonymous_is_closed_on_connect(org):
 
 def test_websocket_unknown_host_is_closed(org):
     async def scenario():
-        return await _communicator("nobody.localhost", None).connect()
+        return await _communicator("nobody.localhost", None).connect(timeout=CONNECT_TIMEOUT)
 
     connected, code = async_to_sync(scenario)()
     assert (connected, code) == (False, CLOSE_UNKNOWN_HOST)
@@ -86,7 +87,7 @@ def test_websocket_ignores_messages_from_browser(org, client_for):
 
     async def scenario():
         socket = _communicator(org.domain, cookie)
-        await socket.connect()
+        await socket.connect(timeout=CONNECT_TIMEOUT)
         await socket.send_to(text_data='{"type": "group.add", "group": "org.org_beta"}')
         nothing = await socket.receive_nothing(timeout=0.3)
         await socket.disconnect()
@@ -112,8 +113,8 @@ def test_suspending_an_organization_closes_its_open_sockets_only(
     async def scenario():
         alpha = _communicator(org.domain, alpha_cookie)
         beta = _communicator(other_org.domain, beta_cookie)
-        assert (await alpha.connect())[0]
-        assert (await beta.connect())[0]
+        assert (await alpha.connect(timeout=CONNECT_TIMEOUT))[0]
+        assert (await beta.connect(timeout=CONNECT_TIMEOUT))[0]
         await sync_to_async(suspend_alpha)()
         closed = await alpha.receive_output(timeout=3)
         # Beta is untouched: its socket still receives its own organization's updates.
@@ -150,8 +151,8 @@ def test_removing_a_member_closes_that_members_sockets_only(
     async def scenario():
         removed = _communicator(org.domain, member_cookie)
         owner = _communicator(org.domain, owner_cookie)
-        assert (await removed.connect())[0]
-        assert (await owner.connect())[0]
+        assert (await removed.connect(timeout=CONNECT_TIMEOUT))[0]
+        assert (await owner.connect(timeout=CONNECT_TIMEOUT))[0]
         await sync_to_async(remove_member)()
         closed = await removed.receive_output(timeout=3)
         await get_channel_layer().group_send(
@@ -179,7 +180,7 @@ def _with_origin(host: str, origin: str | None, cookie: str) -> WebsocketCommuni
 def _connect(host: str, origin: str | None, cookie: str):
     async def scenario():
         socket = _with_origin(host, origin, cookie)
-        connected, code = await socket.connect()
+        connected, code = await socket.connect(timeout=CONNECT_TIMEOUT)
         if connected:
             await socket.disconnect()
         return connected, code

@@ -15,6 +15,7 @@ from channels.testing import WebsocketCommunicator
 
 from opsworker.asgi import application
 from tenants.realtime import org_group
+from tests.sockets import CONNECT_TIMEOUT
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def test_websocket_survives_quiet_periods_longer_than_the_layer_wait(org, client
         layer = get_channel_layer()
         quiet = layer.brpop_timeout + 1  # each gap outlasts one blocking wait
         socket = WebsocketCommunicator(application, "/ws/org/", headers=headers)
-        assert (await socket.connect())[0]
+        assert (await socket.connect(timeout=CONNECT_TIMEOUT))[0]
         received = []
         for number in range(4):  # three quiet gaps: more than 3x the layer's blocking wait
             if number:
