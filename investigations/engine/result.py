@@ -7,7 +7,7 @@ from typing import Any
 
 from investigations.engine import kubectl
 from investigations.engine.analysis import Analysis
-from investigations.engine.analyzers.platform import unknown_notes, unknown_recommendations
+from investigations.engine.analyzers.unknown import unknown_notes, unknown_recommendations
 from investigations.engine.context import Context
 from investigations.engine.evidence import Ref
 from investigations.engine.kubectl import Recommendation

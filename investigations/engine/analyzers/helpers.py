@@ -1,0 +1,60 @@
+"""Helpers every analyzer family shares: the "changed recently" window, human formatting of bytes,
+resource amounts, durations, ages and event repeat counts, status-condition lookup, log-line quoting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from investigations.engine.evidence import ClusterView, human_age
+
+RECENT = 6 * 3600  # "changed recently"
+
+
+def fmt_bytes(value: float | None) -> str:
+    """Bytes → 27.7Gi / 512Mi, rounded like a person would say it."""
+    if value is None:
+        return "?"
+    gib = value / 1024**3
+    if gib >= 1:
+        return f"{round(gib)}Gi" if abs(gib - round(gib)) < 0.05 else f"{gib:.1f}Gi"
+    mib = value / 1024**2
+    return f"{round(mib)}Mi"
+
+
+def fmt_amount(resource: str, value: float | None) -> str:
+    if value is None:
+        return "?"
+    if resource == "cpu":
+        return f"{value:g}" if value >= 1 and float(value).is_integer() else f"{round(value * 1000)}m"
+    if resource in ("memory", "ephemeral-storage") or resource.startswith("hugepages"):
+        return fmt_bytes(value)
+    return f"{value:g}"
+
+
+def fmt_duration(seconds: float) -> str:
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    return f"{minutes}m{secs:02d}s"
+
+
+def time_ago(view: ClusterView, timestamp: Any) -> str:
+    age = view.age_seconds(timestamp)
+    return f"{human_age(age)} ago" if age is not None else "at an unknown time"
+
+
+def event_count_text(event: dict) -> str:
+    count = event.get("count") or (event.get("series") or {}).get("count")
+    return f" (x{count})" if count and int(count) > 1 else ""
+
+
+def status_condition(obj: dict, kind: str) -> dict:
+    return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == kind), {})
+
+
+def quote_line(line: str, limit: int = 220) -> str:
+    line = line.strip()
+    return line if len(line) <= limit else line[:limit] + "…"

@@ -1,0 +1,115 @@
+"""Support for the honest `unknown` answer (investigations/engine/result.py), not an analyzer.
+
+`unknown_notes(ctx)` says what the alerting containers' terminations say and what would settle it;
+`unknown_recommendations(ctx)` gives the diagnostics to run (the node's kernel/runtime logs).
+"""
+
+from __future__ import annotations
+
+from investigations.engine import kubectl_platform as kp
+from investigations.engine.analyzers.helpers import fmt_bytes
+from investigations.engine.analyzers.nodes import bad_conditions
+from investigations.engine.context import Context
+from investigations.engine.evidence import Ref, parse_quantity
+from investigations.engine.facts import container_states, pod_spec
+from investigations.engine.kubectl import Recommendation
+
+
+def unknown_notes(ctx: Context) -> str:
+    """What the alerting containers' terminations say and what would settle it, for result._unknown.
+
+    Mentions exit codes (137 = SIGKILL) and reasons ("not OOMKilled" when the reason is not
+    OOMKilled), memory use against the limit, whether a liveness probe exists (no probe → the kubelet
+    did not kill it), kill/eviction events, node conditions, and that node logs would settle it."""
+    view = ctx.view
+    pods = []
+    if ctx.target.kind == "Pod":
+        pod = view.get("Pod", ctx.namespace, ctx.target.name)
+        if pod is not None:
+            pods.append(pod)
+    for pod in ctx.in_scope_pods():
+        if all(pod is not p for p in pods):
+            pods.append(pod)
+    restarted = [s for p in pods for s in container_states(p) if s.restarts > 0 or s.last_reason]
+    sentences: list[str] = []
+    if restarted:
+        seen = []
+        for state in restarted[:3]:
+            exit_code = state.last_exit_code
+            signal = {137: " (SIGKILL)", 143: " (SIGTERM)", 139: " (SIGSEGV)"}.get(exit_code or 0, "")
+            text = (
+                f"container {state.name} of pod {Ref.of(state.pod).name} restarted {state.restarts} "
+                "time(s); last "
+                f"exit code {exit_code}{signal}, reason {state.last_reason or 'none'}"
+            )
+            if state.last_reason and state.last_reason != "OOMKilled":
+                text += " — not OOMKilled"
+            seen.append(text)
+        sentences.append("Terminations: " + "; ".join(seen) + ".")
+        first = restarted[0]
+        container: dict = next(
+            (c for c in pod_spec(first.pod).get("containers") or [] if c.get("name") == first.name), {}
+        )
+        limit = ((container.get("resources") or {}).get("limits") or {}).get("memory")
+        metrics = view.metrics_for(first.pod)
+        usage = None
+        for item in (metrics or {}).get("containers") or []:
+            if item.get("name") == first.name:
+                usage = (item.get("usage") or {}).get("memory")
+        if usage and limit:
+            sentences.append(
+                f"Memory use is {fmt_bytes(parse_quantity(usage))} of the {limit} limit, far below "
+                "it: no sign of an OOM kill."
+                if (parse_quantity(usage) or 0) < 0.8 * (parse_quantity(limit) or 1)
+                else f"Memory use is {fmt_bytes(parse_quantity(usage))} of the {limit} limit."
+            )
+        if container.get("livenessProbe"):
+            sentences.append("The container has a liveness probe; check its Unhealthy events.")
+        else:
+            sentences.append("There is no liveness probe, so the kubelet did not kill it for failing one.")
+        kill_events = [
+            e
+            for p in pods
+            for e in view.events_for(p)
+            if e.get("reason") in ("Killing", "Evicted", "Preempting", "OOMKilling")
+            or "liveness probe failed" in (e.get("message") or "").lower()
+        ]
+        if not kill_events:
+            sentences.append("No Killing, Evicted, Preempting or liveness events explain the kill.")
+        node = view.node_of(first.pod)
+        if node is not None:
+            sentences.append(
+                f"Node {Ref.of(node).name} conditions: "
+                + ("healthy (Ready, no pressure)." if not bad_conditions(node) else "not healthy.")
+            )
+    sentences.append(
+        "Cannot determine the cause from the Kubernetes API. What would settle it: the node logs — "
+        "the kernel "
+        "log (dmesg / journalctl -k, for an OOM kill outside the container's cgroup or another SIGKILL), the "
+        "kubelet and containerd logs (journalctl -u kubelet -u containerd, crictl inspect), and "
+        "audit logs for "
+        "someone killing the process."
+    )
+    return " ".join(sentences)
+
+
+def unknown_recommendations(ctx: Context) -> list[Recommendation]:
+    """Diagnostics for an unknown result: read the node's kernel/runtime logs where the pod runs."""
+    view = ctx.view
+    pod = view.get("Pod", ctx.namespace, ctx.target.name) if ctx.target.kind == "Pod" else None
+    node = view.node_of(pod) if pod is not None else None
+    if node is None:
+        return []
+    name = Ref.of(node).name
+    return [
+        Recommendation(
+            "Read the node logs around the kill",
+            "immediate",
+            "The kernel log shows OOM kills and signals; the kubelet/containerd logs show who "
+            "stopped the container.",
+            [
+                kp.node_debug(name, "dmesg -T | tail -200"),
+                kp.node_debug(name, "journalctl -u kubelet -u containerd --since -1h"),
+            ],
+        )
+    ]
