@@ -20,7 +20,6 @@ from investigations.engine.facts import (
     container_spec,
     container_states,
     pod_spec,
-    recent_edit,
     rollout_changes,
     ts,
 )
@@ -36,14 +35,6 @@ DEPENDENCY_SIGNAL = re.compile(
     r"invalid value|invalid configuration|unknown (?:option|flag|setting)",
     re.I,
 )
-_CRASH_SIGNATURE = re.compile(
-    r"^(?:panic: .*|fatal error: .*|Traceback \(most recent call last\):|Exception in thread .*|"
-    r"Unhandled (?:exception|rejection).*|\S*(?:Error|Exception)(?::| \[).*|.*segmentation fault.*|"
-    r"\s*at \S+\(\S+\.java:\d+\).*)$",
-    re.M,
-)
-
-
 KILLED_BY_SIGNAL = (137, 143)
 
 
@@ -177,20 +168,6 @@ def readable_settings(view: ClusterView, workload: dict, container: dict) -> lis
     for index, arg in enumerate((container.get("command") or []) + (container.get("args") or [])):
         out.append((f"args[{index}]", str(arg), ""))
     return out
-
-
-def _contributing_edits(ctx: Context, workload: dict, only: str | None = None) -> list[tuple[Change, dict]]:
-    view = ctx.view
-    namespace = Ref.of(workload).namespace
-    edits: list[tuple[Change, dict]] = []
-    for name in configmap_names(workload):
-        if only and name != only:
-            continue
-        configmap = view.get("ConfigMap", namespace, name)
-        edit = recent_edit(view, configmap) if configmap else None
-        if edit and configmap:
-            edits.append((edit, configmap))
-    return edits
 
 
 def first_of(iterable: Iterable, default=None):
