@@ -116,6 +116,21 @@ class SecretScrubbingFilter(logging.Filter):
         return True
 
 
+class NoTracebackForRefusals(logging.Filter):
+    """Keep Django's line about a 4xx answer, drop its traceback.
+
+    Django logs a PermissionDenied (403) or a SuspiciousOperation (400) with the exception attached,
+    so every refused request printed a traceback as if something had broken. A refusal is the
+    product working; the status line says all there is to say. 5xx records keep their traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if record.name.startswith("django.") and isinstance(status, int) and 400 <= status < 500:
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 class ConsoleFormatter(logging.Formatter):
     """One line per record with its structured fields; the traceback below it."""
 

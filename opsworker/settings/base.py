@@ -231,9 +231,17 @@ LOGGING = {
     },
     # Every record passes the scrubber: webhook/invitation tokens in paths, OAuth codes, bearer
     # credentials never reach the output (opsworker/logging.py).
-    "filters": {"scrub_secrets": {"()": "opsworker.logging.SecretScrubbingFilter"}},
+    # A refused request (4xx) is logged by Django with a traceback; the line alone is enough.
+    "filters": {
+        "scrub_secrets": {"()": "opsworker.logging.SecretScrubbingFilter"},
+        "no_traceback_for_refusals": {"()": "opsworker.logging.NoTracebackForRefusals"},
+    },
     "handlers": {
-        "stderr": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["scrub_secrets"]}
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["no_traceback_for_refusals", "scrub_secrets"],
+        }
     },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
