@@ -22,10 +22,8 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from agent.simulator import start_simulator
-from alerts.models import Integration, Source
-from alerts.services.ingest import RequestRecord, signals_ingest
-from alerts.services.integrations import integration_create
-from alerts.sources import get_adapter
+from alerts.models import Integration, Signal, Source
+from alerts.services.integrations import integration_create, integration_rotate_token
 from clusters.models import Cluster
 from clusters.services import cluster_create, cluster_set_token
 from investigations.models import Investigation
@@ -35,6 +33,7 @@ from tenants.services import organization_setup, public_tenant_ensure
 ROOT = Path(settings.BASE_DIR)
 LAB_SLUG = "scenario-lab"
 LAB_CLUSTER = "scenario-lab"
+SOURCES = (Source.ALERTMANAGER, Source.GRAFANA, Source.DATADOG, Source.CLOUDWATCH)
 
 
 class LabError(Exception):
@@ -53,6 +52,7 @@ class ScenarioLab:
         self.processes: list[subprocess.Popen] = []
         self.simulator = None
         self.schema = ""
+        self.last_rejected: list[dict] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -73,12 +73,8 @@ class ScenarioLab:
                 cluster = cluster_create(name=LAB_CLUSTER, created_by="investigate_scenario").cluster
             cluster_set_token(cluster=cluster, token=token)
             Cluster.objects.filter(pk=cluster.pk).update(last_seen_at=None)
-            self.integration = (
-                Integration.objects.filter(name="scenario lab").first()
-                or integration_create(
-                    name="scenario lab", source=Source.ALERTMANAGER, cluster_name=LAB_CLUSTER
-                ).integration
-            )
+            # One integration per source; a fresh URL token each run (tokens are stored hashed).
+            self.hook_tokens = {source: self._hook_token(source) for source in SOURCES}
         self.cluster_id = cluster.pk
         try:
             self.simulator = start_simulator(None)
@@ -103,6 +99,21 @@ class ScenarioLab:
         if self.simulator is not None:
             self.simulator.stop()
             self.simulator = None
+
+    @staticmethod
+    def _hook_token(source: str) -> str:
+        name = f"scenario lab {source}"
+        integration = Integration.objects.filter(name=name).first()
+        if integration is None:
+            return integration_create(
+                name=name,
+                source=source,
+                cluster_name=LAB_CLUSTER,
+                # CloudWatch scenarios carry SNS envelopes signed by nobody: their Message is
+                # posted as SNS raw delivery, which the integration must allow.
+                allow_raw_delivery=source == Source.CLOUDWATCH,
+            ).token
+        return integration_rotate_token(integration=integration).token
 
     def _env(self) -> dict[str, str]:
         db = connection.settings_dict
@@ -184,28 +195,19 @@ class ScenarioLab:
 
     # -- investigating ---------------------------------------------------------------------------
 
-    def investigate(self, folder: str | Path) -> tuple[Investigation, float]:
-        """Load the scenario into the simulator, ingest its alert, and investigate its first firing alert."""
+    def investigate(self, folder: str | Path, source: str | None = None) -> tuple[Investigation, float]:
+        """Load the scenario into the simulator, post its alert to the lab's webhook for `source`
+        (default: the scenario's `alert_source`, else Alertmanager), and investigate its first
+        firing alert."""
         folder = Path(folder)
+        source = source or scenario_source(folder)
+        if source not in SOURCES:
+            raise LabError(f"{folder.name}: unknown alert source {source!r}; use one of {', '.join(SOURCES)}")
         self.simulator.load(str(folder.resolve()))
-        body = (folder / "alert.json").read_bytes()
-        alerts = get_adapter(Source.ALERTMANAGER).parse(json.loads(body), headers={})
         started = time.perf_counter()
+        signal_ids = self._post_alert(folder, source)
         with schema_context(self.schema):
-            result = signals_ingest(
-                integration=self.integration,
-                request=RequestRecord(
-                    "POST",
-                    "application/json",
-                    {},
-                    body.decode(),
-                    len(body),
-                    None,
-                    note=f"scenario {folder.name}",
-                ),
-                alerts=alerts,
-            )
-            signals = [s for s, _o in result.signals]
+            signals = list(Signal.objects.filter(pk__in=signal_ids).order_by("pk"))
             firing = [s for s in signals if s.status == "firing"] or signals
             if not firing:
                 raise LabError(f"{folder.name}: alert.json holds no alert")
@@ -219,3 +221,31 @@ class ScenarioLab:
             )
             finished = run_investigation_now(investigation.pk)
         return finished, time.perf_counter() - started
+
+    def _post_alert(self, folder: Path, source: str) -> list[int]:
+        """POST alert.json through the real webhook (adapters, ingestion, rules); the stored signal ids."""
+        body = (folder / "alert.json").read_bytes()
+        headers = {"Host": f"{self.domain}:{self.port}", "Content-Type": "application/json"}
+        if source == Source.CLOUDWATCH:
+            envelope = json.loads(body)
+            if isinstance(envelope, dict) and envelope.get("Type") == "Notification":
+                body = str(envelope.get("Message") or "").encode()
+                headers["x-amz-sns-rawdelivery"] = "true"
+        url = f"{self.portal}/hooks/{source}/{self.hook_tokens[source]}/"
+        response = httpx.post(url, content=body, headers=headers, timeout=30)
+        if response.status_code != 202:
+            raise LabError(
+                f"{folder.name}: the {source} webhook answered {response.status_code}: {response.text[:300]}"
+            )
+        answer = response.json()
+        if answer.get("rejected"):
+            raise LabError(f"{folder.name}: the {source} webhook rejected alerts: {answer['rejected']}")
+        return [item["id"] for item in answer.get("signals", [])]
+
+
+def scenario_source(folder: Path) -> str:
+    """The format of a scenario's alert.json: `alert_source` in expected.json, else Alertmanager."""
+    expected = folder / "expected.json"
+    if expected.is_file():
+        return json.loads(expected.read_text()).get("alert_source") or Source.ALERTMANAGER
+    return Source.ALERTMANAGER

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from investigations.engine.scoring import CATEGORY_ONLY, PASS, UNKNOWN, WRONG, score
-from investigations.scenario_lab import LabError, ScenarioLab
+from investigations.scenario_lab import SOURCES, LabError, ScenarioLab, scenario_source
 
 PROVIDERS = ("builtin",)
 
@@ -28,6 +28,12 @@ class Command(BaseCommand):
             action="append",
             help="every scenario folder under PARENT_DIR (repeatable)",
         )
+        parser.add_argument(
+            "--source",
+            choices=SOURCES,
+            help="the format of alert.json, posted to the lab's webhook for that source "
+            "(default: the scenario's alert_source in expected.json, else alertmanager)",
+        )
         parser.add_argument("--provider", default="builtin", help="analysis provider (builtin)")
         parser.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -41,9 +47,9 @@ class Command(BaseCommand):
         try:
             with ScenarioLab() as lab:
                 if options["all"]:
-                    self._scoreboard(lab, folders, as_json=options["json"])
+                    self._scoreboard(lab, folders, source=options["source"], as_json=options["json"])
                 else:
-                    investigation, seconds = lab.investigate(folders[0])
+                    investigation, seconds = lab.investigate(folders[0], options["source"])
                     self.stdout.write(
                         json.dumps(self._result(investigation, seconds), indent=2, ensure_ascii=False)
                     )
@@ -82,18 +88,26 @@ class Command(BaseCommand):
         )
         return result
 
-    def _scoreboard(self, lab: ScenarioLab, folders: list[Path], *, as_json: bool) -> None:
+    def _scoreboard(
+        self, lab: ScenarioLab, folders: list[Path], *, source: str | None, as_json: bool
+    ) -> None:
         rows, times = [], []
         for folder in folders:
             expected_path = folder / "expected.json"
             expected = json.loads(expected_path.read_text()) if expected_path.exists() else {}
-            investigation, seconds = lab.investigate(folder)
+            try:
+                investigation, seconds = lab.investigate(folder, source)
+            except LabError as error:  # one scenario the lab could not even post: a failure, not the end
+                investigation, seconds, lab_error = None, 0.0, str(error)
+            else:
+                lab_error = ""
             times.append(seconds)
             result = self._result(investigation, seconds)
+            confidence = (result.get("root_cause") or {}).get("confidence")
             if investigation is None or investigation.status != "completed":
                 outcome, got, missing = (
                     "failed",
-                    investigation.failure_reason if investigation else "not run",
+                    lab_error or (investigation.failure_reason if investigation else "not run"),
                     [],
                 )
             else:
@@ -111,6 +125,9 @@ class Command(BaseCommand):
                     "outcome": outcome,
                     "got": got,
                     "keywords_missing": missing,
+                    "confidence": confidence,
+                    "source": source or scenario_source(folder),
+                    "alerts_rejected": len(lab.last_rejected) if not lab_error else 0,
                     "seconds": round(seconds, 2),
                 }
             )
@@ -128,11 +145,13 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({"rows": rows, "totals": summary}, indent=2))
             return
         width = max(len(r["scenario"]) for r in rows)
-        self.stdout.write(f"{'scenario':<{width}}  {'expected':<30} {'outcome':<14} {'time':>6}  got")
+        self.stdout.write(
+            f"{'scenario':<{width}}  {'expected':<30} {'outcome':<14} {'conf':>4} {'time':>6}  got"
+        )
         for row in rows:
             self.stdout.write(
                 f"{row['scenario']:<{width}}  {row['expected']:<30} {row['outcome']:<14} "
-                f"{row['seconds']:>5.2f}s  "
+                f"{_percent(row['confidence']):>4} {row['seconds']:>5.2f}s  "
                 f"{row['got']}"
                 + (
                     f"  (missing keywords: {', '.join(row['keywords_missing'])})"
@@ -146,3 +165,7 @@ class Command(BaseCommand):
             f"{totals[WRONG]} wrong, {totals[UNKNOWN]} unknown, {totals['failed']} failed; "
             f"median {summary['median_seconds']} s, max {summary['max_seconds']} s per scenario"
         )
+
+
+def _percent(confidence) -> str:
+    return f"{round(confidence * 100)}%" if isinstance(confidence, int | float) else "-"
