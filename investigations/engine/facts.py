@@ -253,3 +253,72 @@ def is_recent(view: ClusterView, timestamp: str, within_seconds: float) -> bool:
 def ts(value: str) -> str:
     when = parse_time(value)
     return when.strftime("%Y-%m-%d %H:%M UTC") if when else value
+
+
+# --- condition polarity -------------------------------------------------------------------------
+# Whether a condition's True means healthy or a problem. Only known polarity counts: a condition
+# type we cannot place (a vendor's `EtcdIsVoter`, a custom agent's flag) is never a problem by
+# itself, because reading True as "bad" is the false positive k8sgpt users reported for years
+# (k8sgpt#1461: EKS node-monitoring conditions `KernelReady=True` shown as node problems).
+
+HEALTHY_WHEN_TRUE = frozenset(
+    {"Ready", "Available", "Progressing", "Initialized", "ContainersReady", "PodScheduled", "Complete"}
+)
+PROBLEM_WHEN_TRUE = frozenset(
+    {
+        # kubelet
+        "MemoryPressure",
+        "DiskPressure",
+        "PIDPressure",
+        "NetworkUnavailable",
+        # node-problem-detector (and the GKE, AKS, EKS builds of it)
+        "KernelDeadlock",
+        "ReadonlyFilesystem",
+        "FrequentKubeletRestart",
+        "FrequentDockerRestart",
+        "FrequentContainerdRestart",
+        "FrequentUnregisterNetDevice",
+        "CorruptDockerOverlay2",
+        "ContainerRuntimeProblem",
+        "KubeletProblem",
+        "NTPProblem",
+        "FilesystemCorruptionProblem",
+        "Failed",
+        "ReplicaFailure",
+    }
+)
+# Scheduled-maintenance notices (AKS `VMEventScheduled`, `RebootScheduled`, …): True announces a
+# future action, not a present fault.
+_NOTICE_SUFFIXES = ("Scheduled",)
+# Naming conventions vendors follow: `<Subsystem>Ready` is healthy when True (EKS node monitoring
+# agent: KernelReady, NetworkingReady, StorageReady, ContainerRuntimeReady, AcceleratedHardwareReady);
+# `<Something>Problem` / `<Something>Pressure` / `Frequent<Something>` are problems when True.
+_HEALTHY_SUFFIXES = ("Ready",)
+_PROBLEM_SUFFIXES = ("Problem", "Pressure", "Unavailable", "Deadlock", "Corruption")
+_PROBLEM_PREFIXES = ("Frequent",)
+
+
+def condition_polarity(condition_type: str) -> str | None:
+    """ "healthy-when-true", "problem-when-true", or None when the type's meaning is not known."""
+    if condition_type in HEALTHY_WHEN_TRUE:
+        return "healthy-when-true"
+    if condition_type in PROBLEM_WHEN_TRUE:
+        return "problem-when-true"
+    if condition_type.endswith(_NOTICE_SUFFIXES):
+        return None
+    if condition_type.endswith(_HEALTHY_SUFFIXES):
+        return "healthy-when-true"
+    if condition_type.endswith(_PROBLEM_SUFFIXES) or condition_type.startswith(_PROBLEM_PREFIXES):
+        return "problem-when-true"
+    return None
+
+
+def condition_is_problem(condition: dict) -> bool:
+    """True only when a condition of known polarity says something is wrong (Unknown counts for Ready)."""
+    polarity = condition_polarity(str(condition.get("type") or ""))
+    status = condition.get("status")
+    if polarity == "healthy-when-true":
+        return status != "True"
+    if polarity == "problem-when-true":
+        return status == "True"
+    return False

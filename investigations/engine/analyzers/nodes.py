@@ -13,24 +13,16 @@ from investigations.engine.analyzers.node_recommendations import node_recommenda
 from investigations.engine.analyzers.scheduling import pool_of
 from investigations.engine.context import Context
 from investigations.engine.evidence import Finding, Ref, event_time, human_age, parse_quantity
-from investigations.engine.facts import ts
+from investigations.engine.facts import condition_is_problem, ts
 
 _PRESSURE = ("MemoryPressure", "DiskPressure", "PIDPressure")
 
 
 def bad_conditions(node: dict) -> list[dict]:
-    """Conditions that say the node is unhealthy. Ready must be True; every other condition (pressure,
-    NetworkUnavailable, node-problem-detector's KernelDeadlock/ReadonlyFilesystem/…) is a problem
-    only when True. MemoryPressure=False or NetworkUnavailable=False is healthy by definition."""
-    bad = []
-    for condition in (node.get("status") or {}).get("conditions") or []:
-        kind, status = condition.get("type"), condition.get("status")
-        if kind == "Ready":
-            if status != "True":
-                bad.append(condition)
-        elif status == "True":
-            bad.append(condition)
-    return bad
+    """Conditions that say the node is unhealthy, judged by known polarity only
+    (`facts.condition_is_problem`): Ready must be True, pressure and node-problem-detector problems
+    must be False, and a condition type whose meaning is unknown is never a problem by itself."""
+    return [c for c in (node.get("status") or {}).get("conditions") or [] if condition_is_problem(c)]
 
 
 @analyzer("node-problem")
