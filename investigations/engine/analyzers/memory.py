@@ -6,11 +6,14 @@ import re
 
 from investigations.engine import kubectl
 from investigations.engine.analysis import analyzer
+from investigations.engine.analyzers.helpers import RECENT
 from investigations.engine.context import Context
 from investigations.engine.evidence import Contributing, Finding, Ref, parse_quantity
 from investigations.engine.facts import (
+    ContainerState,
     container_spec,
     container_states,
+    is_recent,
     pod_spec,
     recent_edit,
     rollout_changes,
@@ -20,13 +23,21 @@ from investigations.engine.kubectl import Recommendation
 _HEAP = re.compile(r"-Xmx\S+|MaxRAMPercentage=\S+|--max-old-space-size=\d+|GOMEMLIMIT=\S+", re.I)
 
 
+def _current_kill(ctx: Context, state: ContainerState) -> bool:
+    """An OOM kill that can explain an alert now: the container is failing, or was killed within
+    the recent window. A single kill days ago on a container that has run Ready since is history,
+    not a cause (it made the engine blame an ingress controller's old OOM for a selector mismatch)."""
+    if "OOMKilled" not in (state.last_reason, state.terminated_reason):
+        return False
+    if state.failing or state.terminated_reason == "OOMKilled":
+        return True
+    return is_recent(ctx.view, state.last_finished_at, RECENT)
+
+
 @analyzer("oom-killed")
 def oom_killed(ctx: Context) -> list[Finding]:
     killed = [
-        state
-        for pod in ctx.in_scope_pods()
-        for state in container_states(pod)
-        if "OOMKilled" in (state.last_reason, state.terminated_reason)
+        state for pod in ctx.in_scope_pods() for state in container_states(pod) if _current_kill(ctx, state)
     ]
     if not killed:
         return []
