@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from agent.simulator import start_simulator
+from agent.simulator.timeshift import offset_to_now, parse_time, shift
 from alerts.models import Integration, Signal, Source
 from alerts.services.integrations import integration_create, integration_rotate_token
 from clusters.models import Cluster
@@ -203,9 +205,14 @@ class ScenarioLab:
         source = source or scenario_source(folder)
         if source not in SOURCES:
             raise LabError(f"{folder.name}: unknown alert source {source!r}; use one of {', '.join(SOURCES)}")
-        self.simulator.load(str(folder.resolve()))
+        # As production sees it: the scenario's capture (and its alert) happened now, so "changed
+        # 9 minutes ago" is measured against the real clock.
+        cluster = self.simulator.load(str(folder.resolve()), shift_to_now=True)
+        offset = offset_to_now(
+            cluster.capture.get("originalCapturedAt"), parse_time(cluster.capture.get("capturedAt", ""))
+        )
         started = time.perf_counter()
-        signal_ids = self._post_alert(folder, source)
+        signal_ids = self._post_alert(folder, source, offset)
         with schema_context(self.schema):
             signals = list(Signal.objects.filter(pk__in=signal_ids).order_by("pk"))
             firing = [s for s in signals if s.status == "firing"] or signals
@@ -222,15 +229,23 @@ class ScenarioLab:
             finished = run_investigation_now(investigation.pk)
         return finished, time.perf_counter() - started
 
-    def _post_alert(self, folder: Path, source: str) -> list[int]:
-        """POST alert.json through the real webhook (adapters, ingestion, rules); the stored signal ids."""
-        body = (folder / "alert.json").read_bytes()
+    def _post_alert(self, folder: Path, source: str, offset: timedelta | None) -> list[int]:
+        """POST alert.json through the real webhook (adapters, ingestion, rules); the stored signal ids.
+
+        Its timestamps move by the scenario's `offset`, like the cluster's."""
+        payload = json.loads((folder / "alert.json").read_bytes())
         headers = {"Host": f"{self.domain}:{self.port}", "Content-Type": "application/json"}
-        if source == Source.CLOUDWATCH:
-            envelope = json.loads(body)
-            if isinstance(envelope, dict) and envelope.get("Type") == "Notification":
-                body = str(envelope.get("Message") or "").encode()
-                headers["x-amz-sns-rawdelivery"] = "true"
+        if (
+            source == Source.CLOUDWATCH
+            and isinstance(payload, dict)
+            and payload.get("Type") == "Notification"
+        ):
+            message = payload.get("Message") or ""
+            payload = json.loads(message) if isinstance(message, str) and message.startswith("{") else message
+            headers["x-amz-sns-rawdelivery"] = "true"
+        if offset is not None:
+            payload = shift(payload, offset)
+        body = json.dumps(payload).encode() if not isinstance(payload, str) else payload.encode()
         url = f"{self.portal}/hooks/{source}/{self.hook_tokens[source]}/"
         response = httpx.post(url, content=body, headers=headers, timeout=30)
         if response.status_code != 202:

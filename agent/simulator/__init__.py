@@ -10,7 +10,8 @@ The real agent and the real `kubernetes` client (or kubectl) talk to it over HTT
         prints {"url": "http://127.0.0.1:PORT"} once listening; serves until SIGTERM/SIGINT
 
 Control API (loopback only, same bearer rule as the rest):
-    POST /_simulator/load  {"scenario": "/absolute/scenario/dir"}  → state, or 400 Status
+    POST /_simulator/load  {"scenario": "/absolute/scenario/dir", "shift_to_now": false}  → state, or 400
+                           (shift_to_now: move every timestamp so the capture happened now)
     GET  /_simulator/state → {"scenario", "path", "kubernetesVersion", "capturedAt",
                               "resourceVersion", "objects": {kind: count}, "total"}
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import conversions
 from .kinds import KINDS, METRICS_GROUP, Kind, guessed_kind, kind_for_object
+from .timeshift import offset_to_now, shift
 
 Obj = dict[str, Any]
 StorageKey = tuple[str, str]  # (group, kind)
@@ -88,8 +89,12 @@ def empty_cluster() -> Cluster:
     return Cluster(objects={("", "Namespace"): _derived_namespaces([])})
 
 
-def load_cluster(scenario_dir: str | Path) -> Cluster:
-    """Read `<scenario_dir>/cluster.json` into a Cluster, or raise ScenarioError."""
+def load_cluster(scenario_dir: str | Path, *, shift_to_now: bool = False) -> Cluster:
+    """Read `<scenario_dir>/cluster.json` into a Cluster, or raise ScenarioError.
+
+    With `shift_to_now`, every timestamp of the objects moves so that the capture happened now
+    (`timeshift.py`); `x-capture.originalCapturedAt` keeps the capture time the logs were written at.
+    """
     directory = Path(scenario_dir)
     path = directory / "cluster.json"
     if not directory.is_dir() or not path.is_file():
@@ -101,6 +106,12 @@ def load_cluster(scenario_dir: str | Path) -> Cluster:
     if not isinstance(document, dict) or not isinstance(document.get("items"), list):
         raise ScenarioError(f"{path}: expected a v1 List with an 'items' array")
 
+    capture = dict(document.get("x-capture") or {})
+    offset = offset_to_now(capture.get("capturedAt")) if shift_to_now else None
+    if offset is not None:
+        document = dict(document, items=shift(document["items"], offset))
+        capture["originalCapturedAt"] = capture["capturedAt"]
+        capture["capturedAt"] = shift(capture["capturedAt"], offset)
     kinds = list(KINDS)
     objects: dict[StorageKey, list[Obj]] = {}
     seen: set[tuple[str, str, str, str]] = set()
@@ -123,7 +134,7 @@ def load_cluster(scenario_dir: str | Path) -> Cluster:
     return Cluster(
         name=directory.resolve().name,
         path=str(directory.resolve()),
-        capture=dict(document.get("x-capture") or {}),
+        capture=capture,
         kinds=tuple(kinds),
         objects=objects,
         logs=_text_map(document, "logs", path),

@@ -95,6 +95,13 @@ def parse_time(text: str) -> datetime | None:
     return moment
 
 
+def log_clock(cluster: Cluster) -> datetime:
+    """The "now" the logs were written at: the original capture time of a time-shifted scenario
+    (log text is served as captured, so `sinceSeconds` is measured against its own clock)."""
+    original = str(cluster.capture.get("originalCapturedAt") or "")
+    return parse_time(original) or captured_at(cluster) if original else captured_at(cluster)
+
+
 def captured_at(cluster: Cluster) -> datetime:
     """The scenario's "now": x-capture.capturedAt, or the wall clock when it has none."""
     return parse_time(str(cluster.capture.get("capturedAt") or "")) or datetime.now(UTC)
@@ -128,7 +135,7 @@ def read_log(cluster: Cluster, namespace: str, pod_name: str, options: LogOption
                 f'container "{container}" in pod "{pod_name}" is waiting to start: {waiting}'
             )
         text = ""
-    return _apply(text, options, captured_at(cluster))
+    return _apply(text, options, log_clock(cluster))
 
 
 def _container_names(pod: Mapping[str, Any], field: str) -> list[str]:

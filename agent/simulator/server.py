@@ -67,9 +67,16 @@ class Simulator:
     def cluster(self) -> Cluster:
         return self._cluster
 
-    def load(self, scenario_dir: str | Path | None) -> Cluster:
-        """Swap the whole cluster for another scenario's (None: empty); requests see one or the other."""
-        cluster = load_cluster(scenario_dir) if scenario_dir is not None else empty_cluster()
+    def load(self, scenario_dir: str | Path | None, *, shift_to_now: bool = False) -> Cluster:
+        """Swap the whole cluster for another scenario's (None: empty); requests see one or the other.
+
+        `shift_to_now` moves the scenario's timestamps so that it was captured now (the lab, the demo).
+        """
+        cluster = (
+            load_cluster(scenario_dir, shift_to_now=shift_to_now)
+            if scenario_dir is not None
+            else empty_cluster()
+        )
         with self._lock:
             self._cluster = cluster
         logger.info(
@@ -258,7 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
                 ApiError.bad_request('expected {"scenario": "<absolute path of a scenario folder>"}')
             )
         try:
-            simulator.load(scenario)
+            simulator.load(scenario, shift_to_now=bool(payload.get("shift_to_now")))
         except ScenarioError as exc:
             return api.error_response(ApiError.bad_request(str(exc)))
         return api.json_response(200, simulator.state())

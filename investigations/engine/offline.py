@@ -41,7 +41,8 @@ def alert_fields(alert_json: dict, source: str = "alertmanager") -> dict:
 def investigate_snapshot(folder: str | Path) -> tuple[dict, dict | None]:
     alert, cluster, expected = load_scenario(folder)
     started = time.perf_counter()
-    target = target_from_fields(alert_fields(alert))
+    source = (expected or {}).get("alert_source") or "alertmanager"
+    target = target_from_fields(alert_fields(alert, source))
     view = view_from_cluster_json(cluster)
     topology = build_topology(view, target)
     ctx = Context(view, target, topology)

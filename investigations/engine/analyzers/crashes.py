@@ -27,6 +27,7 @@ from investigations.engine.analyzers.workload_facts import (
 from investigations.engine.context import Context
 from investigations.engine.evidence import Contributing, Finding, Ref
 from investigations.engine.kubectl import Recommendation
+from investigations.engine.log_facts import CONFIG_UNREADABLE, classify_log, first_of_kind
 
 _ERROR_LINE = re.compile(r"\b(?:ERROR|FATAL|FTL|CRITICAL|panic)\b", re.I)
 
@@ -63,6 +64,8 @@ def app_crash(ctx: Context) -> list[Finding]:
             )
         else:
             confidence = 0.3
+        if first_of_kind(classify_log(text), CONFIG_UNREADABLE):
+            confidence = min(confidence, 0.3)  # the program says its configuration is unreadable
         code = first.last_exit_code
         spec = spec_of(view, pod, first.name)
         image = spec.get("image", "")
