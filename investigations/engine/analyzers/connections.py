@@ -25,6 +25,13 @@ _HOST_PORT = re.compile(
     r":(\d{2,5})(?![\d.])",
     re.I,
 )
+# Java/Netty write the host and the resolved address together: `name/10.1.2.3:6379` or
+# `name/<unresolved>:6379`. The name says which Service; the port is the one tried.
+_NAME_SLASH_ADDRESS = re.compile(
+    r"(?<![\w.:/-])([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)"
+    r"/(?:(?:\d{1,3}\.){3}\d{1,3}|<unresolved>):(\d{2,5})(?![\d.])",
+    re.I,
+)
 _URL = re.compile(
     r"\b(?:https?|redis|rediss|postgres(?:ql)?|mysql|amqps?|mongodb|grpc|nats|kafka|tcp)://"
     r"(?:[^@/\s\"']+@)?([\w.-]+)(?::(\d{2,5}))?",
@@ -102,7 +109,11 @@ def connection_failures(view: ClusterView, pods: Iterable[dict]) -> list[Failure
             for line in text.splitlines():
                 if not _FAILURE.search(line):
                     continue
-                targets = [(h, p) for h, p in _URL.findall(line)] + _HOST_PORT.findall(line)
+                targets = (
+                    [(h, p) for h, p in _URL.findall(line)]
+                    + _NAME_SLASH_ADDRESS.findall(line)
+                    + _HOST_PORT.findall(line)
+                )
                 for host, port in targets:
                     if host.lower() in _LOCAL or host == own_ip:
                         continue

@@ -45,3 +45,13 @@ def test_a_line_is_classified_by_the_mechanism_it_reports(line, kind, about):
 def test_ordinary_lines_are_not_failures():
     text = "listening on :8080\nGET /healthz 200 1ms\nconfig loaded from /etc/app/app.yaml\nWARN slow query"
     assert classify_log(text) == []
+
+
+def test_java_host_slash_address_lines_name_the_service_and_port():
+    from investigations.engine.analyzers.connections import _NAME_SLASH_ADDRESS
+
+    line = "AnnotatedConnectException: Connection refused: cache-main.data.svc.cluster.local/10.12.7.201:6379"
+    assert _NAME_SLASH_ADDRESS.findall(line) == [("cache-main.data.svc.cluster.local", "6379")]
+    assert _NAME_SLASH_ADDRESS.findall("Unable to connect to cache-main.data/<unresolved>:6380") == [
+        ("cache-main.data", "6380")
+    ]
