@@ -35,16 +35,20 @@ def alert_fields(alert_json: dict, source: str = "alertmanager") -> dict:
         "workload": first.workload,
         "workload_kind": first.workload_kind,
         "node": first.node,
+        "starts_at": first.starts_at.isoformat() if first.starts_at else None,
     }
 
 
 def investigate_snapshot(folder: str | Path) -> tuple[dict, dict | None]:
     alert, cluster, expected = load_scenario(folder)
     started = time.perf_counter()
-    target = target_from_fields(alert_fields(alert))
+    fields = alert_fields(alert)
+    target = target_from_fields(fields)
     view = view_from_cluster_json(cluster)
     topology = build_topology(view, target)
     ctx = Context(view, target, topology)
     analysis = run_analyzers(ctx)
-    result = build_result(ctx, analysis, timings={"total": time.perf_counter() - started})
+    result = build_result(
+        ctx, analysis, timings={"total": time.perf_counter() - started}, alert_start=fields["starts_at"]
+    )
     return result, expected
