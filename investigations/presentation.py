@@ -4,9 +4,11 @@ one context that the page, the live publisher and the socket's catch-up all rend
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -101,6 +103,36 @@ def evidence_groups(evidence: list[dict]) -> list[dict]:
     return [
         {"key": key, "label": label, "items": buckets[key]} for key, label in EVIDENCE_GROUPS if buckets[key]
     ]
+
+
+def change_rows(changes: list[dict]) -> list[dict]:
+    """What changed, for reading: the resource as text and the absolute time for hovering."""
+    return [
+        {
+            **change,
+            "resource_text": ref_text(change.get("resource")),
+            "time_text": _utc_text(change.get("time")),
+        }
+        for change in changes
+    ]
+
+
+def _utc_text(value: Any) -> str:
+    try:
+        when = parse_datetime(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return ""
+    if when is None:
+        return ""
+    return (when.astimezone(UTC) if when.tzinfo else when).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _changes_basis(basis: dict) -> str:
+    when = _utc_text(basis.get("time"))
+    at = f" ({when})" if when else ""
+    if basis.get("basis") == "alert":
+        return f"Times are relative to the alert's start{at}."
+    return f"The alert carried no start time: times are relative to when the cluster was read{at}."
 
 
 def _recommendation_groups(recommendations: list[dict]) -> list[dict]:
@@ -202,6 +234,9 @@ def investigation_context(investigation: Investigation) -> dict[str, Any]:
         )
         if topology
         else None,
+        "changes": change_rows(result.get("changes") or []),
+        "changes_basis": _changes_basis(result.get("changes_relative_to") or {}),
+        "changes_tracked": "changes" in result,
         "evidence_groups": evidence_groups(evidence),
         "evidence_count": len(evidence),
         "llm": result.get("llm") or {},

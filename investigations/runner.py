@@ -129,6 +129,7 @@ def alert_fields(investigation: Investigation) -> dict:
             "workload": signal.workload,
             "workload_kind": signal.workload_kind,
             "node": signal.node,
+            "starts_at": signal.starts_at.isoformat() if signal.starts_at else None,
         }
     else:
         fields = {"labels": {}, "namespace": investigation.namespace, "cluster": investigation.cluster}

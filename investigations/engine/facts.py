@@ -173,48 +173,148 @@ def rollout_changes(view: ClusterView, workload: dict) -> list[Change]:
     return changes
 
 
-def template_diff(old: dict, new: dict) -> list[str]:
-    """Readable differences between two pod templates (images, resources, env, probes, selectors)."""
-    out: list[str] = []
+@dataclasses.dataclass(frozen=True)
+class FieldDiff:
+    """One field of a pod template that differs: its path, the old and the new value."""
+
+    field: str  # "container api image", "volume data", "nodeSelector", "pod label app"
+    before: Any
+    after: Any
+    short: bool = False  # a structure, rendered shortened
+
+    @property
+    def container(self) -> str:
+        """The container the field belongs to ("" for pod-level fields)."""
+        if not self.field.startswith("container "):
+            return ""
+        return self.field.split(" ", 2)[1].rstrip(":")
+
+    def text(self) -> str:
+        if self.short:
+            return f"{self.field}: {_short(self.before)} → {_short(self.after)}"
+        return f"{self.field}: {self.before!s} → {self.after!s}"
+
+
+_CONTAINER_FIELDS = ("image", "command", "args")
+_PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+_POD_FIELDS = ("nodeSelector", "affinity", "tolerations", "serviceAccountName")
+_MORE_POD_FIELDS = (
+    "topologySpreadConstraints",
+    "priorityClassName",
+    "dnsPolicy",
+    "dnsConfig",
+    "hostNetwork",
+    "securityContext",
+    "runtimeClassName",
+)
+
+# Written onto pods by the network plugin or admission, not chosen by anyone (some tools copy them back).
+_RUNTIME_ANNOTATIONS = (
+    "k8s.ovn.org/",
+    "k8s.v1.cni.cncf.io/",
+    "openshift.io/scc",
+    "cni.projectcalico.org/",
+    "kubernetes.io/psp",
+)
+
+
+def template_field_diff(old: dict, new: dict) -> list[FieldDiff]:
+    """What differs between two pod templates, field by field (old and new values kept)."""
+    out: list[FieldDiff] = []
     old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
-    old_containers = {c.get("name"): c for c in old_spec.get("containers") or []}
-    for container in new_spec.get("containers") or []:
-        name = container.get("name")
-        before = old_containers.get(name) or {}
-        for field in ("image", "command", "args"):
-            if before.get(field) != container.get(field):
-                out.append(f"container {name} {field}: {before.get(field)!s} → {container.get(field)!s}")
-        for section in ("limits", "requests"):
-            b = (before.get("resources") or {}).get(section) or {}
-            a = (container.get("resources") or {}).get(section) or {}
-            for key in sorted(set(a) | set(b)):
-                if a.get(key) != b.get(key):
-                    out.append(f"container {name} resources.{section}.{key}: {b.get(key)} → {a.get(key)}")
-        b_env = {e.get("name"): e.get("value", e.get("valueFrom")) for e in before.get("env") or []}
-        a_env = {e.get("name"): e.get("value", e.get("valueFrom")) for e in container.get("env") or []}
-        for key in sorted(set(a_env) | set(b_env), key=str):
-            if a_env.get(key) != b_env.get(key):
-                out.append(f"container {name} env {key}: {b_env.get(key)} → {a_env.get(key)}")
-        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-            if before.get(probe) != container.get(probe):
-                out.append(
-                    f"container {name} {probe}: {_short(before.get(probe))} → {_short(container.get(probe))}"
-                )
-        if before.get("ports") != container.get("ports"):
-            out.append(
-                f"container {name} ports: {_short(before.get('ports'))} → {_short(container.get('ports'))}"
+    for section in ("containers", "initContainers"):
+        old_containers = {c.get("name"): c for c in old_spec.get(section) or []}
+        new_names = set()
+        for container in new_spec.get(section) or []:
+            new_names.add(container.get("name"))
+            out += _container_diff(
+                container.get("name"), old_containers.get(container.get("name")) or {}, container
             )
-    for field in ("nodeSelector", "affinity", "tolerations", "serviceAccountName", "volumes"):
+        for name, gone in old_containers.items():
+            if name not in new_names:
+                out.append(FieldDiff(f"container {name}", gone, None, short=True))
+    for field in _POD_FIELDS:
         if old_spec.get(field) != new_spec.get(field):
-            out.append(f"{field}: {_short(old_spec.get(field))} → {_short(new_spec.get(field))}")
-    old_labels, new_labels = (
-        (old.get("metadata") or {}).get("labels") or {},
-        (new.get("metadata") or {}).get("labels") or {},
-    )
+            out.append(FieldDiff(field, old_spec.get(field), new_spec.get(field), short=True))
+    out += _keyed_diff("volume", old_spec.get("volumes"), new_spec.get("volumes"), _name)
+    for field in _MORE_POD_FIELDS:
+        if old_spec.get(field) != new_spec.get(field):
+            out.append(FieldDiff(field, old_spec.get(field), new_spec.get(field), short=True))
+    old_meta, new_meta = old.get("metadata") or {}, new.get("metadata") or {}
+    old_labels, new_labels = old_meta.get("labels") or {}, new_meta.get("labels") or {}
     for key in sorted(set(old_labels) | set(new_labels)):
         if key != "pod-template-hash" and old_labels.get(key) != new_labels.get(key):
-            out.append(f"pod label {key}: {old_labels.get(key)} → {new_labels.get(key)}")
+            out.append(FieldDiff(f"pod label {key}", old_labels.get(key), new_labels.get(key)))
+    old_notes, new_notes = old_meta.get("annotations") or {}, new_meta.get("annotations") or {}
+    for key in sorted(set(old_notes) | set(new_notes)):
+        if old_notes.get(key) != new_notes.get(key) and not key.startswith(_RUNTIME_ANNOTATIONS):
+            out.append(FieldDiff(f"pod annotation {key}", old_notes.get(key), new_notes.get(key)))
     return out
+
+
+def _container_diff(name: str, before: dict, container: dict) -> list[FieldDiff]:
+    out: list[FieldDiff] = []
+    for field in _CONTAINER_FIELDS:
+        if before.get(field) != container.get(field):
+            out.append(FieldDiff(f"container {name} {field}", before.get(field), container.get(field)))
+    for section in ("limits", "requests"):
+        b = (before.get("resources") or {}).get(section) or {}
+        a = (container.get("resources") or {}).get(section) or {}
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                out.append(FieldDiff(f"container {name} resources.{section}.{key}", b.get(key), a.get(key)))
+    b_env = {e.get("name"): e.get("value", e.get("valueFrom")) for e in before.get("env") or []}
+    a_env = {e.get("name"): e.get("value", e.get("valueFrom")) for e in container.get("env") or []}
+    for key in sorted(set(a_env) | set(b_env), key=str):
+        if a_env.get(key) != b_env.get(key):
+            out.append(FieldDiff(f"container {name} env {key}", b_env.get(key), a_env.get(key)))
+    for probe in _PROBES:
+        if before.get(probe) != container.get(probe):
+            out.append(
+                FieldDiff(f"container {name} {probe}", before.get(probe), container.get(probe), short=True)
+            )
+    if before.get("ports") != container.get("ports"):
+        out.append(
+            FieldDiff(f"container {name} ports", before.get("ports"), container.get("ports"), short=True)
+        )
+    out += _keyed_diff(
+        f"container {name} envFrom", before.get("envFrom"), container.get("envFrom"), _env_source
+    )
+    out += _keyed_diff(
+        f"container {name} volumeMount", before.get("volumeMounts"), container.get("volumeMounts"), _mount
+    )
+    return out
+
+
+def _keyed_diff(prefix: str, old: list | None, new: list | None, key) -> list[FieldDiff]:
+    """Items of two lists matched by `key` (volumes by name, mounts by path): changed, added, removed."""
+    before = {key(item): item for item in old or [] if isinstance(item, dict)}
+    after = {key(item): item for item in new or [] if isinstance(item, dict)}
+    return [
+        FieldDiff(f"{prefix} {name}", before.get(name), after.get(name), short=True)
+        for name in [*after, *(k for k in before if k not in after)]
+        if before.get(name) != after.get(name)
+    ]
+
+
+def _name(item: dict) -> str:
+    return str(item.get("name", ""))
+
+
+def _mount(item: dict) -> str:
+    return str(item.get("mountPath") or item.get("name", ""))
+
+
+def _env_source(item: dict) -> str:
+    for field in ("configMapRef", "secretRef"):
+        if item.get(field):
+            return f"{field}:{(item.get(field) or {}).get('name', '')}"
+    return str(item)
+
+
+def template_diff(old: dict, new: dict) -> list[str]:
+    """Readable differences between two pod templates (images, resources, env, probes, volumes, selectors)."""
+    return [diff.text() for diff in template_field_diff(old, new)]
 
 
 def _short(value: Any, limit: int = 160) -> str:

@@ -35,6 +35,7 @@ def alert_fields(alert_json: dict, source: str = "alertmanager") -> dict:
         "workload": first.workload,
         "workload_kind": first.workload_kind,
         "node": first.node,
+        "starts_at": first.starts_at.isoformat() if first.starts_at else None,
     }
 
 
@@ -42,10 +43,13 @@ def investigate_snapshot(folder: str | Path) -> tuple[dict, dict | None]:
     alert, cluster, expected = load_scenario(folder)
     started = time.perf_counter()
     source = (expected or {}).get("alert_source") or "alertmanager"
-    target = target_from_fields(alert_fields(alert, source))
+    fields = alert_fields(alert, source)
+    target = target_from_fields(fields)
     view = view_from_cluster_json(cluster)
     topology = build_topology(view, target)
     ctx = Context(view, target, topology)
     analysis = run_analyzers(ctx)
-    result = build_result(ctx, analysis, timings={"total": time.perf_counter() - started})
+    result = build_result(
+        ctx, analysis, timings={"total": time.perf_counter() - started}, alert_start=fields["starts_at"]
+    )
     return result, expected

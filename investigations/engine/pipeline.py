@@ -244,7 +244,9 @@ class Pipeline:
         return analysis
 
     def _recommend(self, analysis) -> dict[str, Any]:
-        result = build_result(self._context(), analysis, timings=self.timings)
+        result = build_result(
+            self._context(), analysis, timings=self.timings, alert_start=self.fields.get("starts_at")
+        )
         if self.model_outcome is not None:
             result = self.model_outcome.apply(result)
         step = self._current()

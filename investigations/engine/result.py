@@ -8,15 +8,28 @@ from typing import Any
 from investigations.engine import kubectl
 from investigations.engine.analysis import Analysis
 from investigations.engine.analyzers.unknown import unknown_notes, unknown_recommendations
+from investigations.engine.changes import change_timeline, contributing_changes
 from investigations.engine.context import Context
 from investigations.engine.evidence import Ref
 from investigations.engine.kubectl import Recommendation
 
 
 def build_result(
-    ctx: Context, analysis: Analysis, *, timings: dict[str, float], llm: dict | None = None
+    ctx: Context,
+    analysis: Analysis,
+    *,
+    timings: dict[str, float],
+    llm: dict | None = None,
+    alert_start: str | None = None,
 ) -> dict[str, Any]:
+    """The result schema; `alert_start` (ISO) anchors the times of what changed."""
     best = analysis.best
+    timeline = change_timeline(
+        ctx,
+        alert_start=alert_start,
+        cause=best.resource if best else None,
+        contributing=[c.resource for c in best.contributing] if best else (),
+    )
     if best is None:
         cause = _unknown(ctx, analysis)
         recommendations = _diagnostics(ctx, unknown=True)
@@ -32,6 +45,9 @@ def build_result(
             "source": "analyzers",
             "evidence": best.evidence,
         }
+        # A change on the failing mechanism is named, never promoted: category and resource stay.
+        known = [c.resource for c in best.contributing]
+        cause["contributing"] += [c.as_dict() for c in contributing_changes(timeline, best.resource, known)]
         recommendations = [r for r in best.recommendations if isinstance(r, Recommendation)] or _diagnostics(
             ctx
         )
@@ -52,6 +68,8 @@ def build_result(
         "recommendations": [r.as_dict() for r in _dedupe(recommendations)],
         "evidence": _cited_evidence(ctx, best),
         "topology": ctx.topology.as_dict(),
+        "changes": timeline.as_dicts(),
+        "changes_relative_to": timeline.basis_dict(),
         "target": ctx.target.as_dict(),
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "llm": llm or {"provider": "builtin", "model": "", "tokens": 0, "cost": 0.0},

@@ -242,6 +242,75 @@ def test_detail_completed_shows_every_section(org, client_for):
     assert re.search(r'<button class="btn" type="submit" data-rerun data-testid="rerun">', html)
 
 
+CHANGES = [
+    {
+        "resource": {"kind": "Deployment", "namespace": "search", "name": "search-indexer"},
+        "time": "2025-06-03T13:40:00Z",
+        "relative": "20 min before the alert",
+        "who": "Argo CD (argocd-controller)",
+        "what": "rollout to revision 8 (from 7)",
+        "details": [
+            {"field": "container indexer resources.limits.memory", "before": "1536Mi", "after": "384Mi"}
+        ],
+        "touches_cause": True,
+    },
+    {
+        "resource": {"kind": "ConfigMap", "namespace": "search", "name": "indexer-config"},
+        "time": "2025-06-01T09:00:00Z",
+        "relative": "2.2 days before the alert",
+        "who": "kubectl edit",
+        "what": f"edited data.LOG_LEVEL {HOSTILE}",
+        "details": [{"field": "data.LOG_LEVEL", "before": "(not recorded)", "after": "debug"}],
+        "touches_cause": False,
+    },
+]
+
+
+def test_detail_what_changed_card_lists_changes_before_and_after(org, other_org, client_for):
+    # given a completed investigation whose result lists two changes, one touching the cause
+    with schema_context(org.schema):
+        result = copy.deepcopy(RESULT)
+        result["changes"] = CHANGES
+        result["changes_relative_to"] = {"basis": "alert", "time": "2025-06-03T14:00:00Z"}
+        investigation = _completed(result)
+    # when its page is read
+    html = _page(client_for(org.owner, org), investigation)
+    # then the card lists both, newest first, with before → after, who, and the time on hover
+    card = html[html.index('id="changes"') : html.index("</section>", html.index('id="changes"'))]
+    assert "What changed" in card and "(2)" in card
+    assert "Times are relative to the alert&#x27;s start (2025-06-03 14:00:00 UTC)" in card
+    rows = re.findall(r'<tr data-testid="change"([^>]*)>', card)
+    assert rows == [' class="touches-cause" data-touches-cause="1"', ""]
+    assert card.index("rollout to revision 8") < card.index("edited data.LOG_LEVEL")
+    assert 'title="2025-06-03 13:40:00 UTC">20 min before the alert</time>' in card
+    before, after = (
+        '<span class="change-before mono wrap">1536Mi</span>',
+        '<span class="change-after mono wrap">384Mi</span>',
+    )
+    assert f"{before} → {after}" in card
+    assert "Argo CD (argocd-controller)" in card and "touches the cause" in card
+    assert HOSTILE not in card and "&lt;script&gt;" in card
+    # and the live state (sent on every reconnect) carries the same card
+    live = client_for(org.owner, org).get(f"/investigations/{investigation.pk}/live/").content.decode()
+    assert '<section id="changes" hx-swap-oob="true"' in live and "rollout to revision 8" in live
+    # and another organization sees nothing of it
+    beta = client_for(other_org.owner, other_org)
+    for path in ("", "live/"):
+        response = beta.get(f"/investigations/{investigation.pk}/{path}")
+        assert response.status_code == 404 and b"rollout to revision 8" not in response.content
+
+
+def test_detail_what_changed_card_explains_an_empty_or_untracked_result(org, client_for):
+    with schema_context(org.schema):
+        untracked = _completed()
+        result = copy.deepcopy(RESULT)
+        result["changes"] = []
+        nothing = _completed(result)
+    client = client_for(org.owner, org)
+    assert "computed before changes were tracked" in _page(client, untracked)
+    assert "in the 7 days before the alert" in _page(client, nothing)
+
+
 def test_detail_citations_link_to_evidence_anchors(org, client_for):
     with schema_context(org.schema):
         investigation = _completed()
@@ -430,6 +499,7 @@ def test_live_state_partial_is_all_oob_replacements(org, client_for):
         "step-recommend",
         "root-cause",
         "recommendations",
+        "changes",
         "topology",
         "evidence",
     ]

@@ -13,6 +13,7 @@ from investigations.engine.scoring import CATEGORY_ONLY, PASS, UNKNOWN, WRONG, s
 from investigations.scenario_lab import SOURCES, LabError, ScenarioLab, scenario_source
 
 PROVIDERS = ("builtin",)
+CAUSE_MARK = " [touches cause]"
 
 
 class Command(BaseCommand):
@@ -103,6 +104,7 @@ class Command(BaseCommand):
                 lab_error = ""
             times.append(seconds)
             result = self._result(investigation, seconds)
+            changes = result.get("changes") or []
             confidence = (result.get("root_cause") or {}).get("confidence")
             if investigation is None or investigation.status != "completed":
                 outcome, got, missing = (
@@ -126,6 +128,7 @@ class Command(BaseCommand):
                     "got": got,
                     "keywords_missing": missing,
                     "confidence": confidence,
+                    "changes": [_change_line(c) for c in changes],
                     "source": source or scenario_source(folder),
                     "alerts_rejected": len(lab.last_rejected) if not lab_error else 0,
                     "seconds": round(seconds, 2),
@@ -140,18 +143,22 @@ class Command(BaseCommand):
             **totals,
             "median_seconds": round(statistics.median(times), 2),
             "max_seconds": round(max(times), 2),
+            "changes": sum(len(r["changes"]) for r in rows),
+            "changes_touching_cause": sum(1 for r in rows for c in r["changes"] if c.endswith(CAUSE_MARK)),
         }
         if as_json:
             self.stdout.write(json.dumps({"rows": rows, "totals": summary}, indent=2))
             return
         width = max(len(r["scenario"]) for r in rows)
         self.stdout.write(
-            f"{'scenario':<{width}}  {'expected':<30} {'outcome':<14} {'conf':>4} {'time':>6}  got"
+            f"{'scenario':<{width}}  {'expected':<30} {'outcome':<14} {'conf':>4} {'time':>6} "
+            f"{'changes':>9}  got"
         )
         for row in rows:
             self.stdout.write(
                 f"{row['scenario']:<{width}}  {row['expected']:<30} {row['outcome']:<14} "
-                f"{_percent(row['confidence']):>4} {row['seconds']:>5.2f}s  "
+                f"{_percent(row['confidence']):>4} {row['seconds']:>5.2f}s "
+                f"{_changes_cell(row['changes']):>9}  "
                 f"{row['got']}"
                 + (
                     f"  (missing keywords: {', '.join(row['keywords_missing'])})"
@@ -163,8 +170,25 @@ class Command(BaseCommand):
             f"\n{summary['scenarios']} scenarios: {totals[PASS]} pass, "
             f"{totals[CATEGORY_ONLY]} category-only, "
             f"{totals[WRONG]} wrong, {totals[UNKNOWN]} unknown, {totals['failed']} failed; "
-            f"median {summary['median_seconds']} s, max {summary['max_seconds']} s per scenario"
+            f"median {summary['median_seconds']} s, max {summary['max_seconds']} s per scenario; "
+            f"{summary['changes']} changes found ({summary['changes_touching_cause']} touching the cause)"
         )
+
+
+def _change_line(change: dict) -> str:
+    """One line: `41 min before the alert: Deployment/shop/api rollout to revision 4 (…) (Argo CD)`."""
+    resource = change.get("resource") or {}
+    where = "/".join(p for p in (resource.get("kind"), resource.get("namespace"), resource.get("name")) if p)
+    who = change.get("who") or ""
+    line = f"{change.get('relative', '')}: {where} {change.get('what', '')}"
+    line += f" ({who})" if who and not who.startswith("(") else ""
+    return line + (CAUSE_MARK if change.get("touches_cause") else "")
+
+
+def _changes_cell(lines: list[str]) -> str:
+    """`3` changes, or `3 (1c)` when one of them touches the cause."""
+    touching = sum(1 for line in lines if line.endswith(CAUSE_MARK))
+    return f"{len(lines)}" + (f" ({touching}c)" if touching else "")
 
 
 def _percent(confidence) -> str:
