@@ -204,7 +204,17 @@ def template_diff(old: dict, new: dict) -> list[str]:
             out.append(
                 f"container {name} ports: {_short(before.get('ports'))} → {_short(container.get('ports'))}"
             )
-    for field in ("nodeSelector", "affinity", "tolerations", "serviceAccountName", "volumes"):
+    for field in (
+        "nodeSelector",
+        "affinity",
+        "tolerations",
+        "serviceAccountName",
+        "volumes",
+        "dnsPolicy",
+        "dnsConfig",
+        "hostNetwork",
+        "securityContext",
+    ):
         if old_spec.get(field) != new_spec.get(field):
             out.append(f"{field}: {_short(old_spec.get(field))} → {_short(new_spec.get(field))}")
     old_labels, new_labels = (
