@@ -317,10 +317,10 @@ class Collector:
 
 
 def _serves_dns(pod: dict, view: ClusterView) -> bool:
-    """A pod behind a Service that serves port 53 (kube-dns, node-local DNS), or labelled as cluster DNS."""
-    labels = (pod.get("metadata") or {}).get("labels") or {}
-    if labels.get("k8s-app") in ("kube-dns", "coredns", "node-local-dns"):
-        return True
+    """A pod that serves DNS: a container port 53 (CoreDNS, a node-local cache), or behind a Service on 53."""
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        if any(int(p.get("containerPort") or 0) == 53 for p in container.get("ports") or []):
+            return True
     for service in view.services_selecting(pod):
         if any(int(p.get("port") or 0) == 53 for p in (service.get("spec") or {}).get("ports") or []):
             return True

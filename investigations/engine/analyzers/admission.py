@@ -28,8 +28,6 @@ from investigations.engine.context import Context
 from investigations.engine.evidence import ClusterView, Contributing, Finding, Ref, event_time
 from investigations.engine.facts import Change, pod_spec, rollout_changes
 
-WINDOW = 24 * 3600  # a nightly job's refusals still explain a morning alert
-
 
 @dataclasses.dataclass
 class Refusal:
@@ -43,11 +41,10 @@ def refusals(ctx: Context) -> list[Refusal]:
     view = ctx.view
     found: list[Refusal] = []
     for creator in creators_in_scope(ctx):
+        if not _still_short(view, creator):
+            continue  # the refusals are over: the controller has its pods now
         for event in reversed(view.events_for(creator)):
             if event.get("reason") != "FailedCreate":
-                continue
-            age = view.age_seconds(event_time(event))
-            if age is not None and age > WINDOW:
                 continue
             denial = parse_denial(event.get("message") or "")
             if denial is not None:
@@ -76,6 +73,23 @@ def admission_denied(ctx: Context) -> list[Finding]:
     if refusal.denial.mechanism == "webhook-unavailable":
         return [_unavailable(ctx, refusal)]
     return [_policy(ctx, refusal)]
+
+
+def _still_short(view: ClusterView, creator: dict) -> bool:
+    """The controller still lacks pods it wants (a Job that never ran counts), so its refusals matter now."""
+    spec, status = creator.get("spec") or {}, creator.get("status") or {}
+    kind = creator.get("kind")
+    if kind == "Job":
+        return not status.get("succeeded") and not status.get("active") and not status.get("ready")
+    if kind == "CronJob":
+        return True
+    if kind == "DaemonSet":
+        return (status.get("numberReady") or 0) < (status.get("desiredNumberScheduled") or 0)
+    desired = spec.get("replicas", 1) or 0
+    if kind == "Deployment":
+        updated, available = status.get("updatedReplicas") or 0, status.get("availableReplicas") or 0
+        return updated < desired or available < desired
+    return (status.get("replicas") or 0) < desired
 
 
 def template_change(view: ClusterView, workload: dict) -> Change | None:

@@ -34,7 +34,7 @@ from investigations.engine.analyzers.netpol_rules import (
     egress_verdict,
     ingress_verdict,
 )
-from investigations.engine.analyzers.policy_changes import change_of, policy_rank
+from investigations.engine.analyzers.policy_changes import change_of, rank_policies
 from investigations.engine.context import Context
 from investigations.engine.evidence import Contributing, Finding, Ref, labels_of
 from investigations.engine.kubectl import Recommendation
@@ -187,7 +187,7 @@ def _finding(ctx: Context, group: list[Blocked], confidence: float) -> Finding:
     pod_ref, workload = Ref.of(pod), view.top_owner(pod)
     workload_ref = Ref.of(workload)
     direction = verdict.direction
-    policies = sorted(verdict.isolating, key=lambda p: policy_rank(view, p, direction))
+    policies = rank_policies(view, verdict.isolating, direction)
     primary = policies[0]
     primary_ref = Ref.of(primary)
     backends = ", ".join(

@@ -37,15 +37,27 @@ def change_of(view: ClusterView, obj: dict, field: str = "") -> Change | None:
     return Change(Ref.of(obj), when, human_age(age) if age is not None else "?", what)
 
 
-RECENT_POLICY = 7 * 24 * 3600
+TOGETHER = 3600  # changes this close to the newest one belong to the same change
 
 
-def policy_rank(view: ClusterView, policy: dict, direction: str) -> tuple:
-    """Sort key naming the policy to blame first: one created or edited in the last week (newest first),
-    else the one that isolates the pod without any rule in that direction, then the newest."""
-    rules = (policy.get("spec") or {}).get("egress" if direction == "egress" else "ingress") or []
-    change = change_of(view, policy)
-    age = view.age_seconds(change.when) if change else None
-    age = age if age is not None else float("inf")
-    recent = age <= RECENT_POLICY
-    return (0 if recent else 1, age if recent else 0, 1 if rules else 0, age, Ref.of(policy).name)
+def rank_policies(view: ClusterView, policies: list[dict], direction: str) -> list[dict]:
+    """The policies to blame, first first: those changed last (with the newest change, when the others are
+    older), then the one that isolates the pods without any rule in that direction, then the newest.
+
+    Only the changes' times relative to each other count, never the wall clock: the answer is the same
+    for a live cluster and for a snapshot read later."""
+
+    def age(policy: dict) -> float:
+        change = change_of(view, policy)
+        seconds = view.age_seconds(change.when) if change else None
+        return seconds if seconds is not None else float("inf")
+
+    ages = {id(p): age(p) for p in policies}
+    newest = min(ages.values(), default=float("inf"))
+    latest = {i for i, a in ages.items() if a <= newest + TOGETHER}
+
+    def key(policy: dict) -> tuple:
+        rules = (policy.get("spec") or {}).get("egress" if direction == "egress" else "ingress") or []
+        return (id(policy) not in latest, bool(rules), ages[id(policy)], Ref.of(policy).name)
+
+    return sorted(policies, key=key)

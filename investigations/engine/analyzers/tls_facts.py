@@ -162,9 +162,10 @@ def issuance_state(view: ClusterView, cert: dict) -> IssuanceState:
     status = cert.get("status") or {}
     state = IssuanceState(cert)
     not_after = parse_time(status.get("notAfter"))
-    if not_after is not None and not_after <= view.now:
-        state.expired_at = status.get("notAfter", "")
     ready = condition(cert, "Ready")
+    if not_after is not None and not_after <= view.now and ready.get("status") != "True":
+        # cert-manager keeps Ready current; a Ready certificate read after the capture is not expired
+        state.expired_at = status.get("notAfter", "")
     if ready.get("status") == "False":
         state.not_ready = f"{ready.get('reason', '')}: {ready.get('message', '')}".strip(": ")
     issuing = condition(cert, "Issuing")
