@@ -368,7 +368,26 @@ def _from_server(ctx: Context, error: TlsError) -> Finding:
         (peer.pod for peer, _port in (destination.backends if destination else []) if peer.pod is not None),
         None,
     )
-    if server is not None:
+    served = _ingress_secret(view, host) if host else None
+    if served is not None:
+        ingress, secret = served
+        where = Ref.of(ingress)
+        primary = Ref("Secret", where.namespace, secret)
+        filled = certificate_for_secret(view, where.namespace, secret)
+        source = (
+            f"filled by cert-manager Certificate {Ref.of(filled).name}, which reports Ready: the "
+            "controller may "
+            "still serve an older copy"
+            if filled is not None
+            else "no cert-manager Certificate fills it"
+        )
+        parts.append(
+            f"{host} is served by Ingress {where.namespace}/{where.name} with the certificate in Secret "
+            f"{secret} "
+            f"({source}): that certificate fails verification."
+        )
+        confidence = 0.7
+    elif server is not None:
         workload_ref = Ref.of(view.top_owner(server))
         parts.append(
             f"{host} is served by {workload_ref.kind} {workload_ref.name}, whose certificate fails "
@@ -394,6 +413,15 @@ def _from_server(ctx: Context, error: TlsError) -> Finding:
         contributing=[],
         recommendations=server_recommendations(primary, Ref.of(error.pod) if error.pod is not None else None),
     )
+
+
+def _ingress_secret(view, host: str) -> tuple[dict, str] | None:
+    """The Ingress terminating TLS for a host, and the Secret it serves the certificate from."""
+    for ingress in view.all("Ingress"):
+        for tls in (ingress.get("spec") or {}).get("tls") or []:
+            if host in (tls.get("hosts") or []) and tls.get("secretName"):
+                return ingress, tls["secretName"]
+    return None
 
 
 def _broken_in_scope(ctx: Context) -> list[Finding]:

@@ -15,13 +15,16 @@ and when "no such host" concerns a name that does not exist (a wrong value: bad-
 
 from __future__ import annotations
 
-import dataclasses
-
 from investigations.engine import kubectl
 from investigations.engine import kubectl_policy as kpol
 from investigations.engine.analysis import analyzer
 from investigations.engine.analyzers.connections import pod_logs, service_for_host
-from investigations.engine.analyzers.dns_cluster import Nameserver, cluster_dns_finding, dns_nameserver
+from investigations.engine.analyzers.dns_cluster import (
+    Failed,
+    Nameserver,
+    cluster_dns_finding,
+    dns_nameserver,
+)
 from investigations.engine.analyzers.helpers import quote_line
 from investigations.engine.analyzers.netpol_rules import Peer, egress_verdict
 from investigations.engine.analyzers.workload_facts import latest_rollout
@@ -29,18 +32,10 @@ from investigations.engine.context import Context
 from investigations.engine.evidence import ClusterView, Contributing, Finding, Ref
 from investigations.engine.facts import pod_spec
 from investigations.engine.kubectl import Recommendation
-from investigations.engine.name_resolution import Lookup, failed_lookups
+from investigations.engine.name_resolution import failed_lookups
 
 # NodeLocal DNSCache's documented link-local address: pods pointed at it need the node-local-dns DaemonSet.
 NODELOCAL_ADDRESS = "169.254.20.10"
-
-
-@dataclasses.dataclass
-class Failed:
-    pod: dict
-    container: str
-    previous: bool
-    lookup: Lookup
 
 
 def relevant_lookups(ctx: Context, pods: list[dict]) -> list[Failed]:

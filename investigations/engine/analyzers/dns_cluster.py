@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TYPE_CHECKING
 
 from investigations.engine import kubectl
 from investigations.engine import kubectl_extra as kx
 from investigations.engine import kubectl_policy as kpol
 from investigations.engine.analyzers.helpers import RECENT, quote_line
 from investigations.engine.analyzers.policy_changes import change_of
+from investigations.engine.analyzers.service_lookup import workloads_matching_selector
 from investigations.engine.analyzers.workload_facts import latest_rollout
 from investigations.engine.context import Context
 from investigations.engine.evidence import ClusterView, Contributing, Finding, Ref, labels_of
 from investigations.engine.facts import container_states, pod_spec
 from investigations.engine.kubectl import Recommendation
 from investigations.engine.name_resolution import Lookup
-
-if TYPE_CHECKING:
-    from investigations.engine.analyzers.dns import Failed
 
 _CONFIG_ERROR = (
     re.compile(r"(?P<path>/[\w./*-]+):(?P<line>\d+) - Error during parsing: (?P<message>[^\n]+)"),
@@ -30,6 +27,16 @@ _CONFIG_ERROR = (
 )
 # CoreDNS plugins removed or renamed, and what replaced them.
 _REPLACED = {"proxy": "forward"}
+
+
+@dataclasses.dataclass
+class Failed:
+    """A failed lookup in one pod's log."""
+
+    pod: dict
+    container: str
+    previous: bool
+    lookup: Lookup
 
 
 @dataclasses.dataclass
@@ -198,7 +205,12 @@ def cluster_dns_finding(
         f"({server.not_ready} not ready) [{evidence[-1]}]: nothing answers on port 53."
     )
     pods = server.pods
-    workload = server.obj if server.ref.kind == "DaemonSet" else (view.top_owner(pods[0]) if pods else None)
+    if server.ref.kind == "DaemonSet":
+        workload: dict | None = server.obj
+    elif pods:
+        workload = view.top_owner(pods[0])
+    else:  # no pod at all: the workload whose template the Service selects (scaled to 0, deleted pods)
+        workload = next(iter(workloads_matching_selector(view, server.obj)), None)
     failing = [
         f"{Ref.of(p).name}: {s.waiting_reason or s.last_reason or 'not ready'} (exit {s.last_exit_code}, "
         f"restarts {s.restarts})"
@@ -231,7 +243,8 @@ def cluster_dns_finding(
     else:
         primary, confidence = Ref.of(workload), 0.85
         if (workload.get("spec") or {}).get("replicas") == 0:
-            parts.append(f"{primary.kind} {primary.name} is scaled to 0.")
+            parts.append(f"{primary.kind} {primary.name} is scaled to 0, so nothing serves DNS.")
+            confidence = 0.9
     if not failing and pods:
         confidence = 0.6
     return Finding(

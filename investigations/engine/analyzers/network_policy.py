@@ -274,8 +274,8 @@ def _finding(ctx: Context, group: list[Blocked], confidence: float) -> Finding:
         )
         contributing.insert(0, Contributing(primary_ref, f"{change.what} at {change.when}"))
         changed_ago = view.age_seconds(change.when)
-        if changed_ago is not None and changed_ago <= RECENT:
-            confidence = min(0.95, confidence + 0.05)
+        if changed_ago is not None and changed_ago <= RECENT and not first.refused:
+            confidence = min(0.95, round(confidence + 0.05, 2))
     if service is not None:
         contributing.append(
             Contributing(Ref.of(service), f"healthy: {len(destination.backends)} ready backend(s)")
