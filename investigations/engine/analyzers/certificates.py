@@ -107,7 +107,10 @@ def _opening(ctx: Context, error: TlsError, errors: list[TlsError]) -> tuple[lis
 
 def _from_certificates(ctx: Context, error: TlsError, errors: list[TlsError]) -> Finding | None:
     view = ctx.view
-    certs = [c for host, _port in error.hosts for c in certificates_for_host(view, host)]
+    namespace = Ref.of(error.pod).namespace if error.pod is not None else ctx.namespace
+    certs: list[dict] = []
+    for host, _port in error.hosts:
+        certs += [c for c in certificates_for_host(view, host, namespace) if all(c is not k for k in certs)]
     if not certs:
         return None
     states = [issuance_state(view, c) for c in certs]
@@ -425,7 +428,8 @@ def _ingress_secret(view, host: str) -> tuple[dict, str] | None:
 
 
 def _broken_in_scope(ctx: Context) -> list[Finding]:
-    """No client evidence: a broken Certificate behind the alert's Ingress (or the alert's Certificate)."""
+    """No client evidence: a broken Certificate behind the alert's Ingress (0.8), or, for an alert that names
+    only a namespace (certificate alerts name no workload), the namespace's one broken Certificate (0.55)."""
     view = ctx.view
     certs = []
     for ingress in ingresses_in_scope(ctx):
@@ -437,4 +441,10 @@ def _broken_in_scope(ctx: Context) -> list[Finding]:
         state = issuance_state(view, cert)
         if state.broken:
             return [_certificate_finding(ctx, state, [], [], 0.8, None)]
+    if not ctx.target.known and ctx.namespace:
+        broken = [
+            s for s in (issuance_state(view, c) for c in view.all("Certificate", ctx.namespace)) if s.broken
+        ]
+        if len(broken) == 1:
+            return [_certificate_finding(ctx, broken[0], [], [], 0.55, None)]
     return []

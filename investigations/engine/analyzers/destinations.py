@@ -59,6 +59,7 @@ class Destination:
     source: str  # "log" or where the setting is ("ConfigMap app-config key DATABASE_URL")
     line: str  # the log line or the setting's text
     protocol: str = "TCP"
+    external: bool = False  # a name outside the cluster: its addresses are unknown
 
     @property
     def address(self) -> str:
@@ -108,6 +109,18 @@ def resolve(
         pod = next((p for p in view.all("Pod") if (p.get("status") or {}).get("podIP") == host), None)
         return Destination(host, port, None, [(Peer(pod, host), port)], source, line)
     return None
+
+
+def external(host: str, port: int | None, *, source: str, line: str) -> Destination | None:
+    """A host outside the cluster (a DNS name that is no Service), whose address the logs do not give."""
+    host = host.lower()
+    if (
+        "." not in host
+        or host.endswith((".svc", ".cluster.local", ".local"))
+        or re.fullmatch(r"[\d.]+", host)
+    ):
+        return None
+    return Destination(host, port or 443, None, [(Peer(None, ""), port or 443)], source, line, external=True)
 
 
 def _service_port(service: dict, port: int | None) -> dict | None:

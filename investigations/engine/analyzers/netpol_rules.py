@@ -162,6 +162,20 @@ def egress_verdict(
     return Verdict("egress", not policies or bool(admitting), policies, admitting)
 
 
+def egress_to_outside(view: ClusterView, source: dict, port: int | None, protocol: str) -> Verdict:
+    """Egress to an address outside the cluster that is not known: only rules without destinations or
+    with an ipBlock (which might cover it) on that port can admit it."""
+    policies = isolating_policies(view, source, "Egress")
+    admitting = []
+    for policy in policies:
+        for index, rule in enumerate((policy.get("spec") or {}).get("egress") or []):
+            peers = rule.get("to")
+            reaches = not peers or any("ipBlock" in p for p in peers)
+            if reaches and port_matches(rule.get("ports"), port, protocol, None):
+                admitting.append((policy, index))
+    return Verdict("egress", not policies or bool(admitting), policies, admitting)
+
+
 def ingress_verdict(
     view: ClusterView, destination: dict, source: Peer, port: int | None, protocol: str
 ) -> Verdict:

@@ -23,6 +23,7 @@ from investigations.engine.analyzers.connections import pod_logs
 from investigations.engine.analyzers.destinations import (
     Destination,
     configured_destinations,
+    external,
     host_ports,
     resolve,
 )
@@ -31,6 +32,7 @@ from investigations.engine.analyzers.netpol_rules import (
     Peer,
     Verdict,
     describe_rules,
+    egress_to_outside,
     egress_verdict,
     ingress_verdict,
 )
@@ -70,6 +72,9 @@ def _evaluate(ctx: Context, pod: dict, destination: Destination) -> list[Verdict
     if not destination.backends:
         return None
     source = Peer(pod, (pod.get("status") or {}).get("podIP", ""))
+    if destination.external:
+        verdict = egress_to_outside(view, pod, destination.port, destination.protocol)
+        return [verdict] if verdict.blocking else None
     verdicts = []
     for peer, port in destination.backends:
         egress = egress_verdict(view, pod, peer, port, destination.protocol)
@@ -120,6 +125,8 @@ def blocked_connections(ctx: Context, pods: list[dict]) -> list[Blocked]:
                 else:
                     for host, port in host_ports(line):
                         destination = resolve(view, host, port, namespace, source="log", line=line)
+                        if destination is None and dropped:
+                            destination = external(host, port, source="log", line=line)
                         if destination is not None:
                             destinations.append(destination)
                 if not destinations and dropped and unnamed is None and lookup is None:
@@ -166,13 +173,20 @@ def network_policy_blocked(ctx: Context) -> list[Finding]:
         by_destination.setdefault(item.destination.key(), []).append(item)
     groups = sorted(
         by_destination.values(),
-        key=lambda g: (not any(b.named for b in g), all(b.refused for b in g), -len(g)),
+        key=lambda g: (
+            not any(b.named for b in g),
+            g[0].destination.external,
+            all(b.refused for b in g),
+            -len(g),
+        ),
     )
     group = groups[0]
     config_only = not any(b.named for b in group)
     blocked_configured = sum(1 for g in groups if not any(b.named for b in g))
     if all(b.refused for b in group):
         confidence = 0.55
+    elif group[0].destination.external:
+        confidence = 0.75  # the address is unknown: only rules that cannot match any address are certain
     elif not config_only:
         confidence = 0.9
     else:
@@ -199,6 +213,8 @@ def _finding(ctx: Context, group: list[Blocked], confidence: float) -> Finding:
         if service is not None
         else destination.address
     )
+    if destination.external:
+        what = f"{destination.address}, outside the cluster"
     if destination.port == 53 and destination.protocol == "UDP":
         what = f"the cluster DNS {what} on UDP 53"
     pattern = _REFUSED if first.refused else _DROPPED
@@ -350,7 +366,16 @@ def _rule(view, pod: dict, destination: Destination, direction: str) -> dict:
     peer, port = destination.backends[0]
     ports = [{"protocol": destination.protocol, "port": port}] if port else []
     if direction == "egress":
-        if peer.pod is None:
+        if destination.external:  # its addresses are unknown: public addresses on that port
+            peers = [
+                {
+                    "ipBlock": {
+                        "cidr": "0.0.0.0/0",
+                        "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+                    }
+                }
+            ]
+        elif peer.pod is None:
             peers = [{"ipBlock": {"cidr": f"{p.ip}/32"}} for p, _port in destination.backends if p.ip]
         else:
             labels = _stable_labels(destination.service, peer.pod)

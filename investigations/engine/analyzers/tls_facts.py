@@ -9,6 +9,7 @@ import dataclasses
 import re
 from datetime import UTC, datetime
 
+from investigations.engine.analyzers.connections import service_for_host
 from investigations.engine.analyzers.destinations import host_ports
 from investigations.engine.evidence import ClusterView, Ref, parse_time
 
@@ -102,14 +103,29 @@ def _matches(pattern: str, host: str) -> bool:
     return pattern == host
 
 
-def certificates_for_host(view: ClusterView, host: str) -> list[dict]:
-    """Certificates whose dnsNames/commonName cover the host, and those an Ingress serving it names."""
-    found = []
+def certificates_for_host(view: ClusterView, host: str, namespace: str = "") -> list[dict]:
+    """Certificates covering the host: by dnsNames/commonName (a Service's every spelling), the secret an
+    Ingress serving it names, or the secret the pods behind its Service mount."""
+    found: list[dict] = []
+    spellings = {host.lower()}
+    service = service_for_host(view, host, namespace) if namespace else None
+    if service is not None:
+        ref = Ref.of(service)
+        spellings |= {f"{ref.name}.{ref.namespace}", f"{ref.name}.{ref.namespace}.svc"}
+        spellings |= {f"{ref.name}.{ref.namespace}.svc.cluster.local"}
+        if ref.namespace == namespace:
+            spellings.add(ref.name)
     for cert in view.all("Certificate"):
         spec = cert.get("spec") or {}
         names = list(spec.get("dnsNames") or []) + ([spec["commonName"]] if spec.get("commonName") else [])
-        if any(_matches(n, host) for n in names):
+        if any(_matches(n, h) for n in names for h in spellings):
             found.append(cert)
+    for pod in view.pods_selected_by(service) if service is not None else []:
+        for volume in (pod.get("spec") or {}).get("volumes") or []:
+            secret = (volume.get("secret") or {}).get("secretName", "")
+            mounted = certificate_for_secret(view, Ref.of(pod).namespace, secret) if secret else None
+            if mounted is not None and all(mounted is not c for c in found):
+                found.append(mounted)
     for ingress in view.all("Ingress"):
         for tls in (ingress.get("spec") or {}).get("tls") or []:
             if any(_matches(h, host) for h in tls.get("hosts") or []):

@@ -30,6 +30,7 @@ from investigations.engine.facts import container_states, pod_spec
 _FULL = re.compile(
     r"No space left on device|\bENOSPC\b|SQLSTATE 53100|could not extend file|database or disk is full|"
     r"MISCONF Redis is configured to save RDB snapshots|flood[- ]stage disk watermark|"
+    r"read-only-allow-delete|index read-only / allow delete|"
     r"(?:Errcode|errno): 28\b|\bdisk (?:is )?full\b|out of disk space",
     re.I,
 )
@@ -189,7 +190,9 @@ def volume_full(ctx: Context) -> list[Finding]:
 _KINDS = ("pvc", "emptyDir", "writable layer")
 # A database's error as its clients log it: the disk is the server's, not theirs.
 _SERVER_ERROR = re.compile(
-    r"SQLSTATE 53100|could not extend file|MISCONF|flood[- ]stage|Errcode: 28|errno: 28", re.I
+    r"SQLSTATE 53100|could not extend file|MISCONF|flood[- ]stage|read-only-allow-delete|"
+    r"allow delete \(api\)|Errcode: 28|errno: 28",
+    re.I,
 )
 
 

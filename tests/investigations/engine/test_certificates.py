@@ -228,3 +228,37 @@ def test_certificate_stays_quiet_elsewhere(folder):
 )
 def test_tls_problem_classes(line, problem):
     assert tls_problem(line) == problem
+
+
+def test_certificate_of_an_in_cluster_service_found_through_the_secret_its_pods_mount(tmp_path):
+    """Internal TLS: the client calls the Service by its cluster name; the Certificate fills the secret the
+    server's pods mount."""
+    folder = copy_scenario(ACME, tmp_path)
+
+    def internal(data):
+        cert = find(data, "Certificate", "storefront-api-tls")
+        cert["spec"]["dnsNames"] = ["storefront-api-internal"]  # none of the names the client uses
+        cert["spec"]["secretName"] = "storefront-api-serving"
+        for obj in data["items"]:
+            if obj["kind"] == "Pod" and obj["metadata"]["name"].startswith("storefront-api-"):
+                obj["spec"]["volumes"] = [{"name": "tls", "secret": {"secretName": "storefront-api-serving"}}]
+        for key, text in data["logs"].items():
+            data["logs"][key] = text.replace(
+                "https://api.shop.example.com/v2", "https://storefront-api.storefront.svc.cluster.local:80/v2"
+            )
+
+    edit_cluster(folder, internal)
+    result, _outcome = run(folder)
+    assert root(result) == (CATEGORY, ("Certificate", "storefront", "storefront-api-tls"))
+
+
+def test_certificate_alert_naming_only_a_namespace(tmp_path):
+    """A certificate alert names the namespace, no workload: its one broken Certificate, cautiously."""
+    folder = copy_scenario(ACME, tmp_path)
+    body = json.loads((folder / "alert.json").read_text())
+    body["alerts"][0]["labels"] = {"alertname": "CertificateNotReady", "namespace": "storefront", "name": "x"}
+    (folder / "alert.json").write_text(json.dumps(body))
+    edit_cluster(folder, lambda d: d.update(logs={}))
+    result, _outcome = run(folder)
+    assert root(result) == (CATEGORY, ("Certificate", "storefront", "storefront-api-tls"))
+    assert result["root_cause"]["confidence"] == 0.55

@@ -229,3 +229,43 @@ def test_failed_lookup_parses_each_runtimes_wording(line, host, server, failure)
 )
 def test_failed_lookup_ignores_other_failures(line):
     assert failed_lookup(line) is None
+
+
+def test_dns_upstream_that_does_not_answer_names_the_forwarding_config(tmp_path):
+    """The cache runs; the corporate upstream its stub zone forwards to does not answer."""
+    folder = copy_scenario(NODELOCAL, tmp_path)
+
+    def upstream(data):
+        corefile = find(data, "ConfigMap", "nodelocaldns")["data"]["Corefile"]
+        find(data, "ConfigMap", "nodelocaldns")["data"]["Corefile"] = corefile.replace(
+            "    forward .\n", "    forward . 10.20.0.53\n"
+        )
+        for pod in data["items"]:
+            if pod["kind"] == "Pod" and pod["metadata"]["name"].startswith("nodelocaldns-"):
+                pod["status"]["containerStatuses"][0].update(
+                    ready=True, restartCount=0, state={"running": {"startedAt": "2025-11-18T09:00:00Z"}}
+                )
+                pod["status"]["containerStatuses"][0]["lastState"] = {}
+        data["previous_logs"] = {k: v for k, v in data["previous_logs"].items() if "nodelocaldns" not in k}
+        for key in list(data["logs"]):
+            if "nodelocaldns" in key:
+                data["logs"][key] = (
+                    "[INFO] Starting node-cache image: 1.23.1\n"
+                    "[ERROR] plugin/errors: 2 fx.corp.finance.example. A: read udp "
+                    "192.168.40.21:5312->10.20.0.53:53: i/o timeout\n"
+                )
+            elif key.startswith("ledger/ledger-api"):
+                data["logs"][key] = (
+                    "2025-11-18T10:04:00Z ERROR rates refresh failed: Get "
+                    '"https://fx.corp.finance.example/v1/rates": '
+                    "dial tcp: lookup fx.corp.finance.example on 169.254.25.10:53: server misbehaving\n"
+                )
+        data["previous_logs"] = {
+            k: v for k, v in data["previous_logs"].items() if not k.startswith("ledger/")
+        }
+
+    edit_cluster(folder, upstream)
+    result, _outcome = run(folder)
+    assert root(result) == (CATEGORY, ("ConfigMap", "kube-system", "nodelocaldns"))
+    assert result["root_cause"]["confidence"] == 0.7
+    assert "10.20.0.53" in result["root_cause"]["summary"]

@@ -334,3 +334,42 @@ def test_netpol_ip_block_except():
 )
 def test_netpol_ports(ports, port, protocol, allowed):
     assert port_matches(ports, port, protocol, DB) is allowed
+
+
+def _deny_egress_except(rules: list[dict]):
+    def edit(data):
+        data["items"] = [o for o in data["items"] if o["kind"] != "NetworkPolicy"]
+        data["items"].append(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": {"name": "egress-allowlist", "namespace": "checkout"},
+                "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": rules},
+            }
+        )
+        for key, text in data["logs"].items():
+            data["logs"][key] = text.replace(
+                'Post \\"http://payments-api.payments.svc.cluster.local:8080/v1/authorizations\\": dial tcp '
+                "172.20.118.42:8080: i/o timeout",
+                'Post \\"https://api.stripe.com/v1/payment_intents\\": dial tcp: i/o timeout',
+            )
+
+    return edit
+
+
+def test_network_policy_egress_to_an_outside_host_no_rule_can_admit(tmp_path):
+    """Only in-cluster egress is admitted: calls to an outside API time out, at a lower confidence."""
+    folder = copy_scenario(INGRESS, tmp_path)
+    edit_cluster(folder, _deny_egress_except([{"to": [{"podSelector": {}}]}]))
+    result, _outcome = run(folder)
+    assert root(result) == (CATEGORY, ("NetworkPolicy", "checkout", "egress-allowlist"))
+    assert result["root_cause"]["confidence"] == 0.75
+    assert "api.stripe.com:443, outside the cluster" in result["root_cause"]["explanation"]
+
+
+def test_network_policy_outside_host_with_an_ip_block_rule_is_not_claimed(tmp_path):
+    """An ipBlock on 443 may cover the API's addresses, which the logs do not give: not claimed."""
+    folder = copy_scenario(INGRESS, tmp_path)
+    rules = [{"to": [{"ipBlock": {"cidr": "54.187.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 443}]}]
+    edit_cluster(folder, _deny_egress_except(rules))
+    assert not [f for f in findings(folder).findings if f.category == CATEGORY]

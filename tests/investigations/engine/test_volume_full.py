@@ -79,7 +79,18 @@ def test_volume_full_expandable_claim_is_grown(tmp_path):
     ) in commands(result)
 
 
-def test_volume_full_relayed_by_clients_only(tmp_path):
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"level":"ERROR","msg":"produce failed: KafkaStorageException: Disk error when trying to access '
+        'log file on the disk. (errno: 28 No space left on device)"}',
+        "ERROR indexing failed: ClusterBlockException[index [clicks-2025.05] blocked by: "
+        "[TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete "
+        "block]]",
+    ],
+    ids=["errno-28", "flood-stage"],
+)
+def test_volume_full_relayed_by_clients_only(tmp_path, line):
     """The server's logs were not read; its clients report the disk error: its one claim, less sure."""
     folder = copy_scenario(KAFKA, tmp_path)
 
@@ -87,11 +98,7 @@ def test_volume_full_relayed_by_clients_only(tmp_path):
         data["logs"] = {k: v for k, v in data["logs"].items() if "events-kafka" not in k}
         data["previous_logs"] = {}
         key = f"clickstream/{CONSUMER_POD}/sessionizer"
-        data["logs"][key] += (
-            '{"level":"ERROR","msg":"produce failed: KafkaStorageException: Disk error when trying to '
-            "access log "
-            'file on the disk. (errno: 28 No space left on device)"}\n'
-        )
+        data["logs"][key] += line + "\n"
 
     edit_cluster(folder, relayed)
     _alert_on_the_consumer(folder)
