@@ -16,6 +16,15 @@ import dataclasses
 
 from investigations.engine import kubectl
 from investigations.engine.analysis import analyzer
+from investigations.engine.analyzers.admission_facts import (
+    change_text,
+    containers_text,
+    enforcement,
+    newer,
+    policy_object,
+    still_short,
+    template_change,
+)
 from investigations.engine.analyzers.admission_fixes import (
     policy_recommendations,
     psa_recommendations,
@@ -26,7 +35,6 @@ from investigations.engine.analyzers.helpers import creators_in_scope, event_cou
 from investigations.engine.analyzers.policy_changes import change_of
 from investigations.engine.context import Context
 from investigations.engine.evidence import ClusterView, Contributing, Finding, Ref, event_time
-from investigations.engine.facts import Change, pod_spec, rollout_changes
 
 
 @dataclasses.dataclass
@@ -41,7 +49,7 @@ def refusals(ctx: Context) -> list[Refusal]:
     view = ctx.view
     found: list[Refusal] = []
     for creator in creators_in_scope(ctx):
-        if not _still_short(view, creator):
+        if not still_short(view, creator):
             continue  # the refusals are over: the controller has its pods now
         for event in reversed(view.events_for(creator)):
             if event.get("reason") != "FailedCreate":
@@ -75,41 +83,6 @@ def admission_denied(ctx: Context) -> list[Finding]:
     return [_policy(ctx, refusal)]
 
 
-def _still_short(view: ClusterView, creator: dict) -> bool:
-    """The controller still lacks pods it wants (a Job that never ran counts), so its refusals matter now."""
-    spec, status = creator.get("spec") or {}, creator.get("status") or {}
-    kind = creator.get("kind")
-    if kind == "Job":
-        return not status.get("succeeded") and not status.get("active") and not status.get("ready")
-    if kind == "CronJob":
-        return True
-    if kind == "DaemonSet":
-        return (status.get("numberReady") or 0) < (status.get("desiredNumberScheduled") or 0)
-    desired = spec.get("replicas", 1) or 0
-    if kind == "Deployment":
-        updated, available = status.get("updatedReplicas") or 0, status.get("availableReplicas") or 0
-        return updated < desired or available < desired
-    return (status.get("replicas") or 0) < desired
-
-
-def template_change(view: ClusterView, workload: dict) -> Change | None:
-    """When the workload's pod template last changed (a rollout, or an edit of the template)."""
-    rollouts = rollout_changes(view, workload)
-    if rollouts:
-        return rollouts[0]
-    field = "f:jobTemplate" if workload.get("kind") == "CronJob" else "f:template"
-    return change_of(view, workload, field) or change_of(view, workload)
-
-
-def _newer(view: ClusterView, policy: Change | None, template: Change | None) -> bool:
-    """The policy changed after the pod template: the policy is what changed."""
-    if policy is None:
-        return False
-    if template is None:
-        return True
-    return (view.age_seconds(policy.when) or 0) < (view.age_seconds(template.when) or 0)
-
-
 def _opening(ctx: Context, refusal: Refusal) -> tuple[list[str], list[str], dict, Ref]:
     """Evidence and first sentence common to every refusal: who cannot create pods, and the message."""
     view = ctx.view
@@ -135,20 +108,6 @@ def _opening(ctx: Context, refusal: Refusal) -> tuple[list[str], list[str], dict
         "or crashing; existing pods are not affected until they are replaced."
     ]
     return evidence, parts, workload, workload_ref
-
-
-def _containers(workload: dict) -> str:
-    spec = pod_spec(workload)
-    items = [
-        f"{c.get('name')}: image {c.get('image')}, securityContext {c.get('securityContext') or 'none'}, "
-        f"resources {c.get('resources') or 'none'}"
-        for c in spec.get("containers") or []
-    ]
-    return f"pod securityContext {spec.get('securityContext') or 'none'}; " + "; ".join(items)
-
-
-def _change_text(change: Change) -> str:
-    return f"{change.what}" + (f" ({'; '.join(change.details[:3])})" if change.details else "")
 
 
 def _consequence(view: ClusterView, creator: dict, parts: list[str]) -> None:
@@ -195,17 +154,17 @@ def _pod_security(ctx: Context, refusal: Refusal) -> Finding:
             f'Namespace {namespace} enforces the Pod Security "{denial.level}" profile (violates PodSecurity '
             f'"{denial.level}:{denial.version}"): {ns_text} [{evidence[-1]}].'
         )
-    evidence.append(ctx.cite("spec", workload, _containers(workload)))
+    evidence.append(ctx.cite("spec", workload, containers_text(workload)))
     parts.append(
         f"The pod template of {workload_ref.kind} {workload_ref.name} fails the checks "
         f"{', '.join(denial.checks)}: "
-        f"{_containers(workload)} [{evidence[-1]}]."
+        f"{containers_text(workload)} [{evidence[-1]}]."
     )
     _consequence(view, refusal.creator, parts)
     template = template_change(view, workload)
     contributing = [Contributing(Ref.of(refusal.creator), "FailedCreate: violates PodSecurity")]
     namespace_ref = Ref("Namespace", "", namespace)
-    if label_change is not None and _newer(view, label_change, template) and ns_obj is not None:
+    if label_change is not None and newer(view, label_change, template) and ns_obj is not None:
         primary = namespace_ref
         parts.append(
             f"What changed: the enforce label was {label_change.what} {label_change.age} before the capture"
@@ -222,7 +181,7 @@ def _pod_security(ctx: Context, refusal: Refusal) -> Finding:
         primary = workload_ref
         if template is not None:
             parts.append(
-                f"What changed: {workload_ref.kind} {workload_ref.name} {_change_text(template)}, "
+                f"What changed: {workload_ref.kind} {workload_ref.name} {change_text(template)}, "
                 f"{template.age} before "
                 "the capture, after the enforce label."
             )
@@ -245,47 +204,12 @@ def _pod_security(ctx: Context, refusal: Refusal) -> Finding:
     )
 
 
-def _enforcement(view: ClusterView, policy: dict, denial: Denial) -> str:
-    """How the policy acts on a violation (Kyverno's validationFailureAction, a binding's actions)."""
-    spec = policy.get("spec") or {}
-    if spec.get("validationFailureAction"):
-        return f"validationFailureAction {spec['validationFailureAction']}"
-    if denial.binding:
-        binding = view.get("ValidatingAdmissionPolicyBinding", "", denial.binding)
-        actions = ((binding or {}).get("spec") or {}).get("validationActions")
-        selector = (((binding or {}).get("spec") or {}).get("matchResources") or {}).get("namespaceSelector")
-        return (
-            f"binding {denial.binding}"
-            + (f" validationActions {actions}" if actions else "")
-            + (f" for namespaces {selector.get('matchLabels') or selector}" if selector else "")
-        )
-    if spec.get("failurePolicy"):
-        return f"failurePolicy {spec['failurePolicy']}"
-    return ""
-
-
-def _policy_object(view: ClusterView, denial: Denial, namespace: str) -> dict | None:
-    for name, _rule, _message in denial.policies:
-        if denial.mechanism == "admission-policy":
-            found = view.get("ValidatingAdmissionPolicy", "", name)
-        else:
-            found = view.get("ClusterPolicy", "", name) or view.get("Policy", namespace, name)
-        if found is not None:
-            return found
-    if denial.webhook:
-        for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
-            for config in view.all(kind):
-                if any(w.get("name") == denial.webhook for w in config.get("webhooks") or []):
-                    return config
-    return None
-
-
 def _policy(ctx: Context, refusal: Refusal) -> Finding:
     view = ctx.view
     denial = refusal.denial
     evidence, parts, workload, workload_ref = _opening(ctx, refusal)
     namespace = Ref.of(refusal.creator).namespace
-    policy = _policy_object(view, denial, namespace)
+    policy = policy_object(view, denial, namespace)
     names = (
         ", ".join(f"{p}" + (f" (rule {r})" if r else "") for p, r, _m in denial.policies) or denial.webhook
     )
@@ -293,7 +217,7 @@ def _policy(ctx: Context, refusal: Refusal) -> Finding:
     change = None
     if policy is not None:
         policy_ref = Ref.of(policy)
-        action = _enforcement(view, policy, denial)
+        action = enforcement(view, policy, denial)
         change = change_of(view, policy, "f:spec") or change_of(view, policy)
         detail = f"{policy_ref.kind} {policy_ref.name}" + (f": {action}" if action else "")
         if change is not None:
@@ -304,15 +228,15 @@ def _policy(ctx: Context, refusal: Refusal) -> Finding:
         parts.append(
             f"The refusal comes from {names} through webhook {denial.webhook or 'the API server'}: {why}."
         )
-    evidence.append(ctx.cite("spec", workload, _containers(workload)))
+    evidence.append(ctx.cite("spec", workload, containers_text(workload)))
     parts.append(
         f"The pod template of {workload_ref.kind} {workload_ref.name} does not satisfy it: "
-        f"{_containers(workload)} [{evidence[-1]}]."
+        f"{containers_text(workload)} [{evidence[-1]}]."
     )
     _consequence(view, refusal.creator, parts)
     template = template_change(view, workload)
     contributing = [Contributing(Ref.of(refusal.creator), f"FailedCreate: denied by {names}")]
-    if policy is not None and change is not None and _newer(view, change, template):
+    if policy is not None and change is not None and newer(view, change, template):
         primary = Ref.of(policy)
         parts.append(
             f"What changed: {primary.kind} {primary.name} was {change.what} {change.age} before the capture"
@@ -326,7 +250,7 @@ def _policy(ctx: Context, refusal: Refusal) -> Finding:
         primary = workload_ref
         if template is not None:
             parts.append(
-                f"What changed: {workload_ref.kind} {workload_ref.name} {_change_text(template)}, "
+                f"What changed: {workload_ref.kind} {workload_ref.name} {change_text(template)}, "
                 f"{template.age} before "
                 "the capture"
                 + (
@@ -364,7 +288,7 @@ def _unavailable(ctx: Context, refusal: Refusal) -> Finding:
     view = ctx.view
     denial = refusal.denial
     evidence, parts, _workload, workload_ref = _opening(ctx, refusal)
-    config = _policy_object(view, denial, Ref.of(refusal.creator).namespace)
+    config = policy_object(view, denial, Ref.of(refusal.creator).namespace)
     contributing = [Contributing(Ref.of(refusal.creator), "FailedCreate: webhook call failed")]
     primary = workload_ref
     if config is not None:

@@ -19,12 +19,8 @@ from investigations.engine import kubectl
 from investigations.engine import kubectl_policy as kpol
 from investigations.engine.analysis import analyzer
 from investigations.engine.analyzers.connections import pod_logs, service_for_host
-from investigations.engine.analyzers.dns_cluster import (
-    Failed,
-    Nameserver,
-    cluster_dns_finding,
-    dns_nameserver,
-)
+from investigations.engine.analyzers.dns_cluster import cluster_dns_finding
+from investigations.engine.analyzers.dns_servers import Failed, Nameserver, dns_nameserver
 from investigations.engine.analyzers.helpers import quote_line
 from investigations.engine.analyzers.netpol_rules import Peer, egress_verdict
 from investigations.engine.analyzers.workload_facts import latest_rollout

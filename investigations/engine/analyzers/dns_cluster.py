@@ -1,159 +1,25 @@
-"""The cluster DNS side of dns-resolution-failed: which Service is the nameserver, which pods serve it,
-why they do not answer, and which ConfigMap key a configuration error in their logs points at.
+"""The cluster DNS side of dns-resolution-failed: the nameserver has no ready endpoint or pod; the
+configuration error its pods log names the ConfigMap key (dns_servers), else the DNS workload is
+named; a DNS that runs but cannot reach its upstream is dns_upstream's.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
-from investigations.engine import kubectl
-from investigations.engine import kubectl_extra as kx
-from investigations.engine import kubectl_policy as kpol
+from investigations.engine.analyzers.dns_fixes import dns_recommendations
+from investigations.engine.analyzers.dns_servers import Failed, Nameserver, config_error
+from investigations.engine.analyzers.dns_upstream import upstream_finding
 from investigations.engine.analyzers.helpers import RECENT, quote_line
 from investigations.engine.analyzers.policy_changes import change_of
 from investigations.engine.analyzers.service_lookup import workloads_matching_selector
 from investigations.engine.analyzers.workload_facts import latest_rollout
 from investigations.engine.context import Context
-from investigations.engine.evidence import ClusterView, Contributing, Finding, Ref, labels_of
-from investigations.engine.facts import container_states, pod_spec
-from investigations.engine.kubectl import Recommendation
-from investigations.engine.name_resolution import Lookup
+from investigations.engine.evidence import Contributing, Finding, Ref
+from investigations.engine.facts import container_states
 
-_CONFIG_ERROR = (
-    re.compile(r"(?P<path>/[\w./*-]+):(?P<line>\d+) - Error during parsing: (?P<message>[^\n]+)"),
-    re.compile(r"\[FATAL\] (?P<message>plugin/loop: Loop [^\n]+)"),
-    re.compile(r"(?P<message>Corefile:(?P<line>\d+) - Error during parsing: [^\n]+)"),
-)
 # CoreDNS plugins removed or renamed, and what replaced them.
 _REPLACED = {"proxy": "forward"}
-
-
-@dataclasses.dataclass
-class Failed:
-    """A failed lookup in one pod's log."""
-
-    pod: dict
-    container: str
-    previous: bool
-    lookup: Lookup
-
-
-@dataclasses.dataclass
-class Nameserver:
-    """What answers DNS at an address: a Service (kube-dns) or a hostNetwork DaemonSet (node-local DNS)."""
-
-    obj: dict
-    ip: str
-    pods: list[dict]
-    ready: int
-    not_ready: int
-    known: bool  # endpoints or pods were read: "0 ready" means down, not unknown
-
-    @property
-    def ref(self) -> Ref:
-        return Ref.of(self.obj)
-
-    def describe(self) -> str:
-        return f"{self.ref.kind} {self.ref.namespace}/{self.ref.name} ({self.ip})"
-
-
-def _service_nameserver(view: ClusterView, service: dict) -> Nameserver:
-    ready, not_ready = view.endpoints(service)
-    ref = Ref.of(service)
-    known = view.get("Endpoints", ref.namespace, ref.name) is not None or any(
-        labels_of(s).get("kubernetes.io/service-name") == ref.name
-        for s in view.all("EndpointSlice", ref.namespace)
-    )
-    pods = view.pods_selected_by(service)
-    return Nameserver(
-        service, (service.get("spec") or {}).get("clusterIP", ""), pods, ready, not_ready, known or bool(pods)
-    )
-
-
-def _daemonset_nameserver(view: ClusterView, daemonset: dict, ip: str) -> Nameserver:
-    pods = view.pods_of(daemonset)
-    ready = sum(
-        1 for p in pods if all(s.ready for s in container_states(p) if not s.init) and container_states(p)
-    )
-    return Nameserver(daemonset, ip, pods, ready, len(pods) - ready, bool(pods))
-
-
-def dns_nameserver(view: ClusterView, lookups: list[Lookup]) -> Nameserver | None:
-    """The nameserver the failing lines name (a Service's ClusterIP, a node-local address), else kube-dns."""
-    for lookup in lookups:
-        if not lookup.server:
-            continue
-        for service in view.all("Service"):
-            spec = service.get("spec") or {}
-            if lookup.server == spec.get("clusterIP") or lookup.server in (spec.get("clusterIPs") or []):
-                return _service_nameserver(view, service)
-        for daemonset in view.all("DaemonSet"):
-            spec = pod_spec(daemonset)
-            if spec.get("hostNetwork") and lookup.server in str(spec.get("containers")):
-                return _daemonset_nameserver(view, daemonset, lookup.server)
-    found = view.get("Service", "kube-system", "kube-dns")
-    if found is None:
-        found = next(
-            (
-                s
-                for s in view.all("Service", "kube-system")
-                if any(int(p.get("port") or 0) == 53 for p in (s.get("spec") or {}).get("ports") or [])
-            ),
-            None,
-        )
-    return _service_nameserver(view, found) if found is not None else None
-
-
-def config_error(
-    view: ClusterView, pods: list[dict]
-) -> tuple[dict, str, str, dict | None, str, int | None] | None:
-    """(pod, container, log line, ConfigMap, key, line number) of a configuration error the DNS pods log."""
-    for pod in pods:
-        for state in container_states(pod):
-            for previous in (True, False):
-                text = view.log(pod, state.name, previous=previous)
-                for pattern in _CONFIG_ERROR:
-                    match = pattern.search(text)
-                    if not match:
-                        continue
-                    groups = match.groupdict()
-                    line_no = int(groups["line"]) if groups.get("line") else None
-                    configmap, key = _mounted_configmap(view, pod, state.name, groups.get("path") or "")
-                    return pod, state.name, match.group(0).strip(), configmap, key, line_no
-    return None
-
-
-def _mounted_configmap(view: ClusterView, pod: dict, container: str, path: str) -> tuple[dict | None, str]:
-    """The ConfigMap (and key) a file inside the container comes from: by the longest mount prefix, else
-    (a file the program generates from a template, "Corefile" from "Corefile.base") by the file name."""
-    spec = pod_spec(pod)
-    volumes = {v.get("name"): v for v in spec.get("volumes") or []}
-    mounts = next(
-        (c.get("volumeMounts") or [] for c in spec.get("containers") or [] if c.get("name") == container), []
-    )
-    best = None
-    for mount in mounts:
-        prefix = (mount.get("mountPath") or "").rstrip("/") + "/"
-        source = (volumes.get(mount.get("name")) or {}).get("configMap") or {}
-        if source.get("name") and path.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
-            best = (prefix, source)
-    namespace = Ref.of(pod).namespace
-    if best is not None:
-        prefix, source = best
-        relative = path[len(prefix) :]
-        key = next(
-            (i.get("key", relative) for i in source.get("items") or [] if i.get("path") == relative), relative
-        )
-        return view.get("ConfigMap", namespace, source["name"]), key
-    filename = path.rsplit("/", 1)[-1] or "Corefile"
-    for mount in mounts:
-        source = (volumes.get(mount.get("name")) or {}).get("configMap") or {}
-        configmap = view.get("ConfigMap", namespace, source.get("name", "")) if source.get("name") else None
-        for key in (configmap or {}).get("data") or {}:
-            if key == filename or key.startswith(filename + "."):
-                return configmap, key
-    return None, ""
 
 
 def cluster_dns_finding(
@@ -259,76 +125,10 @@ def cluster_dns_finding(
         evidence=evidence,
         contributing=contributing,
         facts={"nameserver": str(server.ref), "ready": server.ready},
-        recommendations=_recommendations(
+        recommendations=dns_recommendations(
             server, primary if primary.kind != "Service" else None, None, "", pods
         ),
     )
-
-
-_UPSTREAM_ERROR = re.compile(
-    r"\[ERROR\] plugin/errors: \d+ (?P<name>\S+?)\.? \w+: (?P<error>[^\n]*?->(?P<upstream>[\d.]+):53[^\n]*)"
-)
-
-
-def upstream_finding(ctx: Context, server: Nameserver, transient: list[Failed]) -> Finding | None:
-    """The DNS pods run but cannot reach the upstream they forward outside names to, for exactly the names
-    the clients fail on: the forward target in their configuration is the cause."""
-    view = ctx.view
-    failing = {
-        f.lookup.host for f in transient if f.lookup.host and not f.lookup.host.endswith((".svc", ".local"))
-    }
-    for pod in server.pods:
-        for state in container_states(pod):
-            for match in _UPSTREAM_ERROR.finditer(view.log(pod, state.name)):
-                if match.group("name").lower().rstrip(".") not in failing:
-                    continue
-                upstream = match.group("upstream")
-                configmap, key = _config_naming(view, pod, upstream)
-                client = next(
-                    f for f in transient if f.lookup.host == match.group("name").lower().rstrip(".")
-                )
-                evidence = [
-                    ctx.cite("log", client.pod, quote_line(client.lookup.line, 400)),
-                    ctx.cite("log", pod, quote_line(match.group(0), 400)),
-                ]
-                parts = [
-                    f'Lookups of {client.lookup.host} fail ("{quote_line(client.lookup.excerpt, 200)}") '
-                    f"[{evidence[0]}] while {server.describe()} is up: its pods cannot reach the upstream "
-                    f"{upstream}:53 they forward outside names to "
-                    f'("{quote_line(match.group("error"), 200)}") '
-                    f"[{evidence[1]}]. Cluster names still resolve; names outside the cluster do not."
-                ]
-                primary = Ref.of(configmap) if configmap is not None else Ref.of(view.top_owner(pod))
-                if configmap is not None:
-                    change = change_of(view, configmap, f"f:{key}") or change_of(view, configmap)
-                    detail = f"ConfigMap {primary.name} key {key} forwards to {upstream}" + (
-                        f"; {change.what} at {change.when}" if change else ""
-                    )
-                    evidence.append(ctx.cite("config", configmap, detail))
-                    parts.append(f"{detail} [{evidence[-1]}]: that upstream does not answer.")
-                return Finding(
-                    category="dns-resolution-failed",
-                    resource=primary,
-                    confidence=0.7,
-                    summary=f"DNS upstream {upstream} does not answer: outside names fail to resolve",
-                    explanation=" ".join(parts),
-                    evidence=evidence,
-                    contributing=[Contributing(Ref.of(view.top_owner(pod)), f"forwards to {upstream}")],
-                    facts={"upstream": upstream},
-                    recommendations=_recommendations(server, None, configmap, key, [pod]),
-                )
-    return None
-
-
-def _config_naming(view: ClusterView, pod: dict, text: str) -> tuple[dict | None, str]:
-    """The ConfigMap (and key) mounted into a pod whose content names `text` (an upstream address)."""
-    for volume in pod_spec(pod).get("volumes") or []:
-        name = (volume.get("configMap") or {}).get("name")
-        configmap = view.get("ConfigMap", Ref.of(pod).namespace, name) if name else None
-        for key, value in ((configmap or {}).get("data") or {}).items():
-            if text in str(value):
-                return configmap, key
-    return None, ""
 
 
 def _config_finding(
@@ -395,7 +195,7 @@ def _config_finding(
         evidence=evidence,
         contributing=contributing,
         facts={"nameserver": str(server.ref), "config_error": line},
-        recommendations=_recommendations(
+        recommendations=dns_recommendations(
             server,
             Ref.of(workload) if workload is not None else None,
             configmap,
@@ -405,55 +205,3 @@ def _config_finding(
             directive.group(1) if directive else "",
         ),
     )
-
-
-def _recommendations(
-    server: Nameserver,
-    workload: Ref | None,
-    configmap: dict | None,
-    key: str,
-    pods: list[dict],
-    replacement: str = "",
-    old: str = "",
-) -> list[Recommendation]:
-    out = []
-    if configmap is not None:
-        ref = Ref.of(configmap)
-        commands = [kubectl.get_yaml(ref)]
-        value = (configmap.get("data") or {}).get(key) or ""
-        if replacement and old:
-            fixed = re.sub(rf"(?m)^(\s*){old}\b", rf"\g<1>{replacement}", value)
-            commands.append(kx.set_configmap_key(ref, key, fixed))
-        else:
-            commands.append(kubectl.edit(ref))
-        out.append(
-            Recommendation(
-                f"Fix key {key} of ConfigMap {ref.name}",
-                "immediate",
-                "The DNS pods cannot start until the file parses"
-                + (f" (`{old}` → `{replacement}`)." if replacement else "."),
-                commands,
-            )
-        )
-    if workload is not None:
-        out.append(
-            Recommendation(
-                f"Restart {workload.name} and check the DNS endpoints",
-                "immediate",
-                "Once the pods are Ready the Service has endpoints again and lookups succeed everywhere.",
-                [kubectl.rollout_restart(workload), kubectl.rollout_status(workload)]
-                + ([kpol.get_endpoints(server.ref)] if server.ref.kind == "Service" else [])
-                + ([kubectl.logs(Ref.of(pods[0]), tail=50)] if pods else []),
-            )
-        )
-    out.append(
-        Recommendation(
-            "Make the cluster DNS harder to break",
-            "preventive",
-            "Run at least two DNS replicas on different nodes with a PodDisruptionBudget, review and test "
-            "Corefile "
-            "changes before applying them, and alert on kube-dns endpoints and DNS error rates.",
-            [],
-        )
-    )
-    return out
