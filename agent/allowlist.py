@@ -23,16 +23,21 @@ class KindSpec:
     version: str
     plural: str
     namespaced: bool
+    # A custom resource (CRD) or an aggregated API, read through the generic custom-objects calls;
+    # a cluster without it answers `not_found` for the list.
+    custom: bool = False
 
     @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
 
 
-def _spec(kind: str, gv: str, plural: str, namespaced: bool = True) -> KindSpec:
+def _spec(kind: str, gv: str, plural: str, namespaced: bool = True, *, custom: bool = False) -> KindSpec:
     group, _, version = gv.rpartition("/")
-    return KindSpec(kind, group, version, plural, namespaced)
+    return KindSpec(kind, group, version, plural, namespaced, custom)
 
+
+_ADMISSION = "admissionregistration.k8s.io/v1"
 
 KINDS: dict[str, KindSpec] = {
     s.kind: s
@@ -65,8 +70,24 @@ KINDS: dict[str, KindSpec] = {
         _spec("ClusterRole", "rbac.authorization.k8s.io/v1", "clusterroles", False),
         _spec("ClusterRoleBinding", "rbac.authorization.k8s.io/v1", "clusterrolebindings", False),
         _spec("StorageClass", "storage.k8s.io/v1", "storageclasses", False),
-        _spec("PodMetrics", "metrics.k8s.io/v1beta1", "pods"),
-        _spec("NodeMetrics", "metrics.k8s.io/v1beta1", "nodes", False),
+        # Admission: which webhooks and policies may reject pods (webhook configurations hold no secret,
+        # their caBundle is a public CA certificate).
+        _spec("ValidatingWebhookConfiguration", _ADMISSION, "validatingwebhookconfigurations", False),
+        _spec("MutatingWebhookConfiguration", _ADMISSION, "mutatingwebhookconfigurations", False),
+        _spec("ValidatingAdmissionPolicy", _ADMISSION, "validatingadmissionpolicies", False),
+        _spec("ValidatingAdmissionPolicyBinding", _ADMISSION, "validatingadmissionpolicybindings", False),
+        # Add-ons, when installed: cert-manager (certificates and how they are issued, never the key
+        # Secrets) and Kyverno policies.
+        _spec("Certificate", "cert-manager.io/v1", "certificates", custom=True),
+        _spec("CertificateRequest", "cert-manager.io/v1", "certificaterequests", custom=True),
+        _spec("Issuer", "cert-manager.io/v1", "issuers", custom=True),
+        _spec("ClusterIssuer", "cert-manager.io/v1", "clusterissuers", False, custom=True),
+        _spec("Order", "acme.cert-manager.io/v1", "orders", custom=True),
+        _spec("Challenge", "acme.cert-manager.io/v1", "challenges", custom=True),
+        _spec("ClusterPolicy", "kyverno.io/v1", "clusterpolicies", False, custom=True),
+        _spec("Policy", "kyverno.io/v1", "policies", custom=True),
+        _spec("PodMetrics", "metrics.k8s.io/v1beta1", "pods", custom=True),
+        _spec("NodeMetrics", "metrics.k8s.io/v1beta1", "nodes", False, custom=True),
     )
 }
 METRICS_KINDS = frozenset({"PodMetrics", "NodeMetrics"})

@@ -16,8 +16,10 @@ MAX_PER_COLUMN = 12
 
 _LAYER_OF_KIND = {
     "Ingress": 0,
+    "Certificate": 0,
     "Service": 1,
     "HorizontalPodAutoscaler": 1,
+    "NetworkPolicy": 1,
     "CronJob": 2,
     "Deployment": 2,
     "StatefulSet": 2,
@@ -39,8 +41,22 @@ _SHORT_KIND = {
     "PersistentVolumeClaim": "PVC",
     "PersistentVolume": "PV",
     "ClusterRoleBinding": "ClusterRoleBind.",
+    "NetworkPolicy": "NetPol",
+    "CertificateRequest": "CertRequest",
+    "ValidatingWebhookConfiguration": "ValidatingWebhook",
+    "MutatingWebhookConfiguration": "MutatingWebhook",
+    "ValidatingAdmissionPolicy": "AdmissionPolicy",
 }
-_LAYER_OF_ROLE = {"ingress": 0, "service": 1, "autoscaler": 1, "workload": 2, "owned": 3, "pod": 4}
+_LAYER_OF_ROLE = {
+    "ingress": 0,
+    "certificate": 0,
+    "service": 1,
+    "autoscaler": 1,
+    "policy": 1,
+    "workload": 2,
+    "owned": 3,
+    "pod": 4,
+}
 
 
 def _key(node: dict) -> str:

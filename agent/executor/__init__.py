@@ -17,9 +17,9 @@ from typing import Any
 
 from agent.allowlist import METRICS_KINDS, AllowedCommand, Limits, Rejected, vet
 from agent.executor.calls import (
+    CUSTOM_CALLS,
     EVENT_CALLS,
     LOG_CALL,
-    METRICS_CALLS,
     READ_CALLS,
     READ_PREFIXES,
     VERSION_CALL,
@@ -36,7 +36,7 @@ logger = logging.getLogger("agent.executor")
 
 METRICS_GROUP, METRICS_VERSION = "metrics.k8s.io", "v1beta1"
 _METRICS_CACHE_SECONDS = 300.0
-_CUSTOM = METRICS_CALLS[0]
+_CUSTOM = CUSTOM_CALLS[0]
 
 
 @dataclass
@@ -151,10 +151,10 @@ class Executor:
 
     def _get(self, allowed: AllowedCommand, timeout: float) -> Result:
         cmd, spec = allowed.command, allowed.spec
-        if spec.kind in METRICS_KINDS and spec.namespaced:
+        if spec.custom and spec.namespaced:
             args: tuple[Any, ...] = (spec.group, spec.version, cmd.namespace, spec.plural, cmd.name)
             body = self.kube.json(_CUSTOM, "get_namespaced_custom_object", *args, timeout=timeout)
-        elif spec.kind in METRICS_KINDS:
+        elif spec.custom:
             args = (spec.group, spec.version, spec.plural, cmd.name)
             body = self.kube.json(_CUSTOM, "get_cluster_custom_object", *args, timeout=timeout)
         else:
@@ -174,7 +174,7 @@ class Executor:
         if cmd.params.field_selector:
             kwargs["field_selector"] = cmd.params.field_selector
         in_namespace = spec.namespaced and cmd.namespace
-        if spec.kind in METRICS_KINDS:
+        if spec.custom:
             if in_namespace:
                 args: tuple[Any, ...] = (spec.group, spec.version, cmd.namespace, spec.plural)
                 return self.kube.json(_CUSTOM, "list_namespaced_custom_object", *args, **kwargs)

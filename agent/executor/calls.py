@@ -1,8 +1,9 @@
 """Every Kubernetes API call the agent can make, and how their answers are read.
 
-`READ_CALLS` maps each allow-listed kind to `read_*`/`list_*` methods of the official client;
-pod logs, the version and metrics discovery are the only other calls (`LOG_CALL`,
-`VERSION_CALL`, `METRICS_CALLS`). `KubeReader.raw()` refuses any method whose name does not
+`READ_CALLS` maps each allow-listed built-in kind to `read_*`/`list_*` methods of the official client;
+custom resources (cert-manager, Kyverno) and metrics are read with `CustomObjectsApi`'s get/list
+(`CUSTOM_CALLS`); pod logs, the version and metrics discovery are the only other calls (`LOG_CALL`,
+`VERSION_CALL`, `CUSTOM_CALLS`). `KubeReader.raw()` refuses any method whose name does not
 start with `read_`, `list_` or `get_`, so a write cannot be reached even by mistake. Answers
 are read raw (`_preload_content=False`): objects stay exactly as the API server (and
 `kubectl get -o json`) shows them, with no round trip through the client's models.
@@ -68,11 +69,19 @@ READ_CALLS: dict[str, ReadCall] = {
     "ClusterRole": _cluster("RbacAuthorizationV1Api", "cluster_role"),
     "ClusterRoleBinding": _cluster("RbacAuthorizationV1Api", "cluster_role_binding"),
     "StorageClass": _cluster("StorageV1Api", "storage_class"),
+    "ValidatingWebhookConfiguration": _cluster(
+        "AdmissionregistrationV1Api", "validating_webhook_configuration"
+    ),
+    "MutatingWebhookConfiguration": _cluster("AdmissionregistrationV1Api", "mutating_webhook_configuration"),
+    "ValidatingAdmissionPolicy": _cluster("AdmissionregistrationV1Api", "validating_admission_policy"),
+    "ValidatingAdmissionPolicyBinding": _cluster(
+        "AdmissionregistrationV1Api", "validating_admission_policy_binding"
+    ),
 }
 LOG_CALL = ("CoreV1Api", "read_namespaced_pod_log")
 EVENT_CALLS = ("CoreV1Api", "list_namespaced_event", "list_event_for_all_namespaces")
 VERSION_CALL = ("VersionApi", "get_code")
-METRICS_CALLS = (
+CUSTOM_CALLS = (
     "CustomObjectsApi",
     "get_namespaced_custom_object",
     "list_namespaced_custom_object",

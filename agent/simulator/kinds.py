@@ -40,6 +40,8 @@ def _k(
     return Kind(kind, group, version, plural, namespaced, short, **kw)
 
 
+_ADMISSION = "admissionregistration.k8s.io/v1"
+
 KINDS: tuple[Kind, ...] = (
     # core/v1
     _k("Pod", "v1", "pods", short=("po",)),
@@ -85,6 +87,16 @@ KINDS: tuple[Kind, ...] = (
     _k("StorageClass", "storage.k8s.io/v1", "storageclasses", namespaced=False, short=("sc",)),
     _k("CSIDriver", "storage.k8s.io/v1", "csidrivers", namespaced=False),
     _k("VolumeAttachment", "storage.k8s.io/v1", "volumeattachments", namespaced=False),
+    # admissionregistration.k8s.io/v1
+    _k("ValidatingWebhookConfiguration", _ADMISSION, "validatingwebhookconfigurations", namespaced=False),
+    _k("MutatingWebhookConfiguration", _ADMISSION, "mutatingwebhookconfigurations", namespaced=False),
+    _k("ValidatingAdmissionPolicy", _ADMISSION, "validatingadmissionpolicies", namespaced=False),
+    _k(
+        "ValidatingAdmissionPolicyBinding",
+        _ADMISSION,
+        "validatingadmissionpolicybindings",
+        namespaced=False,
+    ),
     # scheduling.k8s.io/v1
     _k("PriorityClass", "scheduling.k8s.io/v1", "priorityclasses", namespaced=False, short=("pc",)),
     # events.k8s.io/v1: a view of the core/v1 Events (see conversions.py)

@@ -4,9 +4,13 @@
     round 2  the same for other namespaces the first round points at (ExternalName Services,
              `<svc>.<namespace>.svc` hosts in env, ConfigMaps and Ingresses)
     round 3  current and previous logs of the in-scope containers that fail or restarted
+    round 4  only when the logs name them: namespaces of `<svc>.<namespace>.svc` hosts not read yet,
+             and the cluster DNS (kube-system's Services, pods, ConfigMaps, events and the DNS
+             pods' logs) when lookups fail
 
-Batching keeps an investigation to three agent round trips whatever the namespace holds. A kind the
-agent refuses or the cluster lacks (no metrics API) is a recorded gap, not a failure.
+Batching keeps an investigation to three agent round trips (five when DNS fails) whatever the
+namespace holds. A kind the agent refuses or the cluster lacks (no metrics API) is a recorded gap,
+not a failure; an add-on whose CRDs are not installed (cert-manager, Kyverno) is recorded as such.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from investigations.engine.evidence import ClusterView, Ref
 from investigations.engine.facts import container_states
+from investigations.engine.name_resolution import any_failed_lookup
 
 NAMESPACED_KINDS = (
     "Pod",
@@ -43,8 +48,57 @@ NAMESPACED_KINDS = (
     "Role",
     "RoleBinding",
     "Event",
+    "Certificate",
+    "CertificateRequest",
+    "Issuer",
+    "Order",
+    "Challenge",
+    "Policy",
 )
-CLUSTER_KINDS = ("Node", "PersistentVolume", "StorageClass", "Namespace", "ClusterRole", "ClusterRoleBinding")
+CLUSTER_KINDS = (
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "ClusterIssuer",
+    "ClusterPolicy",
+)
+# Kinds a cluster serves only with an add-on (or a recent Kubernetes): `not_found` means "not installed".
+ADDON_KINDS = frozenset(
+    {
+        "Certificate",
+        "CertificateRequest",
+        "Issuer",
+        "ClusterIssuer",
+        "Order",
+        "Challenge",
+        "Policy",
+        "ClusterPolicy",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+    }
+)
+# What the cluster DNS round reads in its namespace.
+DNS_NAMESPACE = "kube-system"
+DNS_KINDS = (
+    "Pod",
+    "Deployment",
+    "ReplicaSet",
+    "DaemonSet",
+    "Service",
+    "Endpoints",
+    "EndpointSlice",
+    "ConfigMap",
+    "NetworkPolicy",
+    "Event",
+)
+MAX_DNS_LOG_PODS = 4
 METRIC_KINDS = ("PodMetrics",)
 LOG_TAIL_LINES = 300
 MAX_LOG_CONTAINERS = 24
@@ -89,6 +143,7 @@ class RoundReport:
     asked: list[str] = dataclasses.field(default_factory=list)
     objects: int = 0
     gaps: list[str] = dataclasses.field(default_factory=list)
+    not_installed: list[str] = dataclasses.field(default_factory=list)  # add-on kinds the cluster lacks
     truncated: list[str] = dataclasses.field(default_factory=list)
     redactions: int = 0
     seconds: float = 0.0
@@ -127,7 +182,10 @@ class Collector:
             report.redactions += answer.redactions
             if answer.truncated:
                 report.truncated.append(answer.ask.describe())
-            if not answer.ok:
+            if not answer.ok and answer.ask.kind in ADDON_KINDS and answer.error.startswith("not_found"):
+                if answer.ask.kind not in report.not_installed:
+                    report.not_installed.append(answer.ask.kind)
+            elif not answer.ok:
                 report.gaps.append(f"{answer.ask.describe()}: {answer.error}")
         report.seconds = time.perf_counter() - started
         self.reports.append(report)
@@ -191,7 +249,39 @@ class Collector:
                 consider(str(obj.get("spec"))[:50000])
         return found[:MAX_EXTRA_NAMESPACES]
 
-    def logs_round(self, pods: list[dict]) -> RoundReport:
+    def log_namespaces(self) -> list[str]:
+        """Namespaces of `<svc>.<namespace>.svc` hosts the logs name that were not read yet (bounded)."""
+        known = {(o.get("metadata") or {}).get("name") for o in self.objects if o.get("kind") == "Namespace"}
+        found: list[str] = []
+        for text in list(self.logs.values()) + list(self.previous_logs.values()):
+            for match in _SVC_HOST.finditer(text[-200_000:]):
+                namespace = match.group(3)
+                if namespace in self.namespaces_read or namespace in found:
+                    continue
+                if not known or namespace in known:
+                    found.append(namespace)
+        return found[:MAX_EXTRA_NAMESPACES]
+
+    def lookups_failed(self) -> bool:
+        """Whether a log read so far reports a failed name lookup (see name_resolution)."""
+        return any_failed_lookup(list(self.logs.values()) + list(self.previous_logs.values()))
+
+    def dns_round(self) -> list[RoundReport]:
+        """The cluster DNS: kube-system's Services, DNS pods, ConfigMaps, events; then the DNS pods' logs."""
+        reports = []
+        if DNS_NAMESPACE not in self.namespaces_read:
+            answers = self._run("cluster DNS", [Ask("list", kind, DNS_NAMESPACE) for kind in DNS_KINDS])
+            self._take_lists(answers, self.reports[-1])
+            reports.append(self.reports[-1])
+        pods = self.view().all("Pod", DNS_NAMESPACE)
+        dns_pods = [p for p in pods if _serves_dns(p, self.view())][:MAX_DNS_LOG_PODS]
+        read = {key[:2] for key in self.logs} | {key[:2] for key in self.previous_logs}
+        dns_pods = [p for p in dns_pods if (Ref.of(p).namespace, Ref.of(p).name) not in read]
+        if dns_pods:
+            reports.append(self.logs_round(dns_pods, name="cluster DNS logs"))
+        return reports
+
+    def logs_round(self, pods: list[dict], *, name: str = "logs") -> RoundReport:
         asks: list[Ask] = []
         for pod in pods:
             ref = Ref.of(pod)
@@ -215,7 +305,7 @@ class Collector:
                 asks.append(Ask("logs", "Pod", ref.namespace, ref.name, dict(params)))
                 if state.restarts > 0 or state.last_reason:
                     asks.append(Ask("logs", "Pod", ref.namespace, ref.name, {**params, "previous": True}))
-        answers = self._run("logs", asks)
+        answers = self._run(name, asks)
         report = self.reports[-1]
         for answer in answers:
             if not answer.ok or not isinstance(answer.data, str):
@@ -224,3 +314,14 @@ class Collector:
             (self.previous_logs if answer.ask.params.get("previous") else self.logs)[key] = answer.data
             report.objects += 1
         return report
+
+
+def _serves_dns(pod: dict, view: ClusterView) -> bool:
+    """A pod that serves DNS: a container port 53 (CoreDNS, a node-local cache), or behind a Service on 53."""
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        if any(int(p.get("containerPort") or 0) == 53 for p in container.get("ports") or []):
+            return True
+    for service in view.services_selecting(pod):
+        if any(int(p.get("port") or 0) == 53 for p in (service.get("spec") or {}).get("ports") or []):
+            return True
+    return False

@@ -199,15 +199,24 @@ class Pipeline:
             if pod not in pods and any(s.failing or not s.ready for s in container_states(pod)):
                 pods.append(pod)
         report = self.collector.logs_round(pods)
+        first_extra = len(self.collector.reports)
+        # What the logs point at: other namespaces' Services (policies, endpoints), the cluster DNS.
+        for namespace in self.collector.log_namespaces():
+            self.collector.namespace_round(namespace, cluster_scoped=False, name=f"namespace {namespace}")
+        if self.collector.lookups_failed():
+            self.collector.dns_round()
+        extra = self.collector.reports[first_extra:]
         new_view = self.collector.view()
         ctx.view = new_view
         ctx.topology = build_topology(new_view, ctx.target)
         step = self._current()
-        step.detail = {"logs": report.as_dict()}
+        step.detail = {"logs": report.as_dict(), "rounds": [r.as_dict() for r in extra]}
+        gaps = len(report.gaps) + sum(len(r.gaps) for r in extra)
         step.summary = (
             f"read {report.objects} log stream(s) of {len(pods)} pod(s)"
             + (f", {report.redactions} credential(s) masked by the agent" if report.redactions else "")
-            + (f", {len(report.gaps)} unavailable" if report.gaps else "")
+            + (f"; then {', '.join(r.name for r in extra)}" if extra else "")
+            + (f", {gaps} unavailable" if gaps else "")
         )
 
     def _analyze(self):

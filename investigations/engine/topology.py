@@ -1,14 +1,16 @@
 """Stage 2, topology: the graph of objects around the alerting resource.
 
 From the target, walk owners (Pod → ReplicaSet → Deployment, StatefulSet, DaemonSet, Job → CronJob),
-selectors (Service → Pods, Ingress → Service, HPA → target) and references (ConfigMaps, Secret
-*names*, PVC → PV → StorageClass, ServiceAccount, Node). Analyzers look first at what is in it.
+selectors (Service → Pods, Ingress → Service, HPA → target, NetworkPolicy → the pods it isolates)
+and references (ConfigMaps, Secret *names*, PVC → PV → StorageClass, ServiceAccount, Node, an
+Ingress's TLS secret → its cert-manager Certificate). Analyzers look first at what is in it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+from investigations.engine.analyzers.netpol_rules import isolating_policies
 from investigations.engine.evidence import ClusterView, Ref
 from investigations.engine.target import Target
 
@@ -148,6 +150,20 @@ def _walk_workload(view: ClusterView, topology: Topology, workload: dict) -> Non
             for ingress in view.all("Ingress", workload_ref.namespace):
                 if any(name == Ref.of(service).name for name, _p, _w in view.ingress_backends(ingress)):
                     topology.link(Ref.of(ingress), Ref.of(service), "routes to", "ingress")
+                    _link_certificates(view, topology, ingress)
+        for direction in ("Ingress", "Egress"):
+            for policy in isolating_policies(view, pod, direction):
+                topology.link(Ref.of(policy), workload_ref, f"isolates ({direction.lower()})", "policy")
+
+
+def _link_certificates(view: ClusterView, topology: Topology, ingress: dict) -> None:
+    """An Ingress's TLS secrets issued by cert-manager: the Certificate that fills each one."""
+    namespace = Ref.of(ingress).namespace
+    for tls in (ingress.get("spec") or {}).get("tls") or []:
+        for cert in view.all("Certificate", namespace):
+            if (cert.get("spec") or {}).get("secretName") == tls.get("secretName"):
+                relation = f"TLS secret {tls.get('secretName')}"
+                topology.link(Ref.of(ingress), Ref.of(cert), relation, "certificate")
 
 
 def _walk_pod(view: ClusterView, topology: Topology, pod: dict) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from agent.redaction import Redactor
 from investigations.engine.facts import container_states
-from investigations.taxonomy import TAXONOMY
+from investigations.taxonomy import CATEGORIES, TAXONOMY
 
 __all__ = ["TAXONOMY"]  # re-exported beside the prompt that lists it
 
@@ -30,6 +30,8 @@ MAX_LOG_LINES = 80
 MAX_EVENTS = 40
 MAX_RESOURCES = 400
 MAX_CONFIG_VALUE = 600
+
+CATEGORY_DEFINITIONS = "\n".join(f"   - {c.value}: {c.cause}" for c in CATEGORIES)
 
 SYSTEM_PROMPT = f"""You are OpsWorker, a senior site reliability engineer finding the root cause of a \
 Kubernetes alert. Work like an SRE at 3 AM with a checklist: what is failing, what owns it, what it \
@@ -49,7 +51,12 @@ no `exec`, no pipes, no `;` or `&&` chains, no shells. Commands outside these ru
 4. The deterministic analyzers' findings are given with their confidence. Disagree only when the \
 evidence clearly says otherwise, and say why.
 5. The resource of the root cause must be an object named in the evidence (kind, namespace, name).
-6. category is exactly one of: {", ".join(TAXONOMY)}.
+6. category is exactly one of: {", ".join(TAXONOMY)}. What each one means:
+{CATEGORY_DEFINITIONS}
+   Name the mechanism that broke, where it lives: a dependency that answers but is unreachable is \
+network-policy-blocked or dns-resolution-failed, not dependency-unavailable; pods that are never created \
+are admission-denied or quota-exceeded, not job-failed; "No space left on device" is volume-full, not \
+app-crash.
 
 When you are done, answer with ONE JSON object and nothing else, in this schema:
 {{"root_cause": {{"category": "<category>", "resource": {{"kind": "…", "namespace": "…", "name": "…"}},

@@ -159,7 +159,7 @@ def test_allowlist_refuses_secrets_in_any_spelling(kind: str) -> None:
         "pods",
         "Pods",
         "CustomResourceDefinition",
-        "MutatingWebhookConfiguration",
+        "CertificateSigningRequest",
         "TokenReview",
         "",
         "P0d",

@@ -25,6 +25,12 @@ CLUSTER_SCOPED = {
     "storageclasses",
     "clusterroles",
     "clusterrolebindings",
+    "validatingwebhookconfigurations",
+    "mutatingwebhookconfigurations",
+    "validatingadmissionpolicies",
+    "validatingadmissionpolicybindings",
+    "clusterissuers",
+    "clusterpolicies",
 }
 FULLNAME = "rel-opsworker-agent"
 

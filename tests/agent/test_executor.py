@@ -201,6 +201,62 @@ def test_executor_reports_missing_metrics_api_clearly(leaky_sim: Any) -> None:
     assert "metrics-server" in result.error.message
 
 
+def _addons_cluster() -> dict[str, Any]:
+    certificate = {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": {"name": "shop-tls", "namespace": "shop"},
+        "spec": {"secretName": "shop-tls", "dnsNames": ["shop.example.com"], "issuerRef": {"name": "le"}},
+        "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "Expired"}]},
+    }
+    issuer = {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "ClusterIssuer",
+        "metadata": {"name": "le"},
+        "spec": {"acme": {"server": "https://acme-v02.api.letsencrypt.org/directory"}},
+    }
+    webhook = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "policy-engine"},
+        "webhooks": [{"name": "validate.policy.example.com", "failurePolicy": "Fail"}],
+    }
+    return {"apiVersion": "v1", "kind": "List", "items": [certificate, issuer, webhook]}
+
+
+@pytest.fixture(scope="module")
+def addons_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    directory = write_scenario(tmp_path_factory.mktemp("addons") / "addons", _addons_cluster())
+    with start_simulator(directory) as sim:
+        yield sim
+
+
+def test_executor_lists_and_gets_custom_resources(addons_sim: Any) -> None:
+    ex = executor(addons_sim)
+
+    listed = ex.execute(cmd("c1", "list", "Certificate", "shop"))
+    got = ex.execute(cmd("c2", "get", "ClusterIssuer", None, "le"))
+
+    assert listed.ok, listed.error
+    assert [(i["kind"], i["metadata"]["name"]) for i in listed.data["items"]] == [("Certificate", "shop-tls")]
+    assert got.ok, got.error
+    assert got.data["spec"]["acme"]["server"].startswith("https://acme")
+
+
+def test_executor_reads_admission_webhook_configurations(addons_sim: Any) -> None:
+    result = executor(addons_sim).execute(cmd("c1", "list", "ValidatingWebhookConfiguration"))
+
+    assert result.ok, result.error
+    assert result.data["items"][0]["webhooks"][0]["failurePolicy"] == "Fail"
+
+
+def test_executor_reports_an_add_on_that_is_not_installed_as_not_found(oom_sim: Any) -> None:
+    result = executor(oom_sim).execute(cmd("c1", "list", "ClusterPolicy"))
+
+    assert not result.ok
+    assert result.error.code == "not_found"
+
+
 def test_executor_skips_expired_commands(oom_sim: Any) -> None:
     raw = cmd("c1", "get", "Pod", "search", OOM_POD) | {"deadline": "2020-01-01T00:00:00Z"}
     ex = executor(oom_sim)

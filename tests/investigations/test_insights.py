@@ -321,3 +321,29 @@ def test_insights_page_escapes_alert_labels(org, client_for):
     body = client_for(org.owner, org).get("/insights/?period=7").content.decode()
     assert "<script>alert(1)" not in body and "<b>prod</b>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "&lt;b&gt;prod&lt;/b&gt;" in body
+
+
+def test_insights_count_the_newer_categories_with_their_wording(org, other_org):
+    newer = {
+        "volume-full": "Volume or ephemeral storage full",
+        "network-policy-blocked": "NetworkPolicy blocks the traffic",
+        "dns-resolution-failed": "Cluster DNS does not resolve",
+        "certificate-invalid": "TLS certificate expired or invalid",
+        "admission-denied": "Admission policy rejects the pods",
+    }
+    with schema_context(org.schema):
+        for days_ago, category in enumerate(newer, start=1):
+            investigation(days_ago, "completed", seconds=60, category=category)
+        investigation(1, "completed", seconds=60, category="network-policy-blocked")
+    with schema_context(other_org.schema):
+        investigation(1, "completed", seconds=60, category="admission-denied")
+
+    with schema_context(org.schema):
+        rows = insights_for(period_last(7, today()))["investigations"]["categories"]
+    with schema_context(other_org.schema):
+        other = insights_for(period_last(7, today()))["investigations"]["categories"]
+
+    assert {(r["key"], r["label"], r["count"]) for r in rows} == {
+        (key, label, 2 if key == "network-policy-blocked" else 1) for key, label in newer.items()
+    }
+    assert [(r["key"], r["count"]) for r in other] == [("admission-denied", 1)]

@@ -33,3 +33,19 @@ def test_taxonomy_analyzers_register_only_its_categories():
 
 def test_taxonomy_is_listed_in_the_models_prompt():
     assert ", ".join(TAXONOMY) in SYSTEM_PROMPT
+
+
+def test_taxonomy_every_category_says_what_it_means_in_the_prompt():
+    for category in CATEGORIES:
+        assert category.cause.strip(), category.value
+        assert f"- {category.value}: {category.cause}" in SYSTEM_PROMPT
+
+
+def test_taxonomy_newer_categories_are_told_apart_from_the_symptoms_they_cause():
+    # the prompt names which category wins when the symptom looks like another one
+    for phrase in (
+        "network-policy-blocked or dns-resolution-failed, not dependency-unavailable",
+        "admission-denied or quota-exceeded, not job-failed",
+        '"No space left on device" is volume-full',
+    ):
+        assert phrase in " ".join(SYSTEM_PROMPT.split()), phrase

@@ -12,5 +12,10 @@ Every module here is imported by `load_analyzers`, which registers the `@analyze
 - workload: crashes, missing_config (+ missing_setting_in_logs), bad_config, images,
   liveness_probe and readiness_probe (+ probes), cpu_throttling; shared: workload_facts.
 - memory: oom-killed.
+- the newer categories: volumes (+ volume_fixes), network_policy (+ netpol_rules, destinations,
+  policy_changes), dns (+ dns_servers, dns_cluster, dns_upstream, dns_fixes), certificates
+  (+ tls_facts, cert_findings, cert_sources, cert_fixes), admission (+ admission_messages,
+  admission_facts, admission_fixes). Failed lookups are parsed once, in
+  engine/name_resolution.py (the collector reads the cluster DNS when one shows up).
 - helpers: formatting and lookups every family uses.
 """

@@ -2,8 +2,9 @@
 replicas 0; 0.8 the same without client logs (alert on the Service/Ingress itself); 0.7 no workload
 behind the Service (or a selector-less Service with empty Endpoints); 0.6 the dependency's pods are
 Pending or absent (PVC/scheduling/quota analyzers are more specific); 0.5 they crash (OOM, config:
-the dependency's own cause is the better answer). Stands down when endpoints are ready or when the
-selector misses pods that exist (selector mismatch). Follows one chain hop (A → B NotReady → C down).
+the dependency's own cause is the better answer). Stands down when endpoints are ready, when the
+selector misses pods that exist (selector mismatch), and for name lookups to the cluster DNS
+(dns-resolution-failed). Follows one chain hop (A → B NotReady → C down).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from investigations.engine.context import Context
 from investigations.engine.evidence import ClusterView, Contributing, Finding, Ref, event_time, human_age
 from investigations.engine.facts import container_states, pod_condition, ts
 from investigations.engine.kubectl import Recommendation
+from investigations.engine.name_resolution import failed_lookup
 
 
 def _pods_failing(pods: list[dict]) -> list[str]:
@@ -106,6 +108,8 @@ def _dependency_from_logs(ctx: Context, pods: list[dict], depth: int) -> list[Fi
     view = ctx.view
     by_service: dict[Ref, tuple[dict, list[Failure]]] = {}
     for failure in connection_failures(view, pods):
+        if failure.port == 53 and failed_lookup(failure.line) is not None:
+            continue  # a name lookup to the cluster DNS: dns-resolution-failed explains it
         if failure.service is not None:
             by_service.setdefault(Ref.of(failure.service), (failure.service, []))[1].append(failure)
     findings = []

@@ -133,6 +133,15 @@ def _job_finding(ctx: Context, job: dict, failed: dict) -> Finding:
         # the pods fail for a more specific reason another analyzer names: the Job is only where it shows
         confidence = 0.55
         parts.append(f"Its pods fail with {specific}, which is the more specific cause.")
+    refused = _refused_creations(view, job)
+    if refused is not None and not pods and not any(status.get(k) for k in ("active", "succeeded", "failed")):
+        # no pod ever existed: admission or a quota refused them (their analyzers name the cause)
+        confidence = 0.5
+        evidence.append(ctx.cite("event", job, f"FailedCreate: {refused.get('message')}"))
+        parts.append(
+            f'No pod of the Job was ever created: FailedCreate "{(refused.get("message") or "")[:300]}" '
+            f"[{evidence[-1]}]. Why its pods are refused is the cause; the Job's failure follows from it."
+        )
     if cronjob is not None:
         cron_ref = Ref.of(cronjob)
         history = _run_history(view, cronjob, job)
@@ -177,6 +186,12 @@ def _job_finding(ctx: Context, job: dict, failed: dict) -> Finding:
         facts={"reason": reason, "activeDeadlineSeconds": deadline, "backoffLimit": backoff},
         recommendations=recommendations,
     )
+
+
+def _refused_creations(view: ClusterView, job: dict) -> dict | None:
+    """The latest FailedCreate event of the Job (the API server refused its pods), if any."""
+    refused = [e for e in view.events_for(job) if e.get("reason") == "FailedCreate"]
+    return refused[-1] if refused else None
 
 
 def _run_history(view: ClusterView, cronjob: dict, current: dict) -> list[tuple[str, float]]:

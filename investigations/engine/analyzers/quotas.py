@@ -11,7 +11,14 @@ import re
 from investigations.engine import kubectl
 from investigations.engine import kubectl_platform as kp
 from investigations.engine.analysis import analyzer
-from investigations.engine.analyzers.helpers import RECENT, event_count_text, fmt_amount, fmt_bytes, time_ago
+from investigations.engine.analyzers.helpers import (
+    RECENT,
+    creators_in_scope,
+    event_count_text,
+    fmt_amount,
+    fmt_bytes,
+    time_ago,
+)
 from investigations.engine.context import Context
 from investigations.engine.evidence import ClusterView, Contributing, Finding, Ref, event_time, parse_quantity
 from investigations.engine.facts import pod_spec
@@ -33,7 +40,7 @@ _LIMITRANGE = re.compile(
 @analyzer("quota-exceeded")
 def quota_exceeded(ctx: Context) -> list[Finding]:
     view = ctx.view
-    sources = _creators_in_scope(ctx)
+    sources = creators_in_scope(ctx)
     hits: list[tuple[dict, dict | None, str]] = []
     for creator in sources:
         for event in view.events_for(creator):
@@ -63,34 +70,6 @@ def quota_exceeded(ctx: Context) -> list[Finding]:
     limitrange = _LIMITRANGE.search(message)
     assert limitrange is not None  # hits keep only messages that one of the three patterns matched
     return [_limitrange_finding(ctx, creator, cause_event, message, limitrange)]
-
-
-def _creators_in_scope(ctx: Context) -> list[dict]:
-    """The controllers that create the in-scope pods: workloads and what they own (ReplicaSets, Jobs)."""
-    view = ctx.view
-    creators: list[dict] = []
-
-    def add(obj: dict | None) -> None:
-        if obj is not None and all(obj is not c for c in creators):
-            creators.append(obj)
-
-    workloads = list(ctx.in_scope_workloads())
-    target = view.get(ctx.target.kind, ctx.namespace, ctx.target.name) if ctx.target.known else None
-    if target is not None and target.get("kind") in (
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "Job",
-        "CronJob",
-        "ReplicaSet",
-    ):
-        workloads.insert(0, target)
-    for workload in workloads:
-        add(workload)
-        for child in view.owned_by(workload):
-            if child.get("kind") in ("ReplicaSet", "Job"):
-                add(child)
-    return creators
 
 
 def _pairs(text: str) -> dict[str, str]:

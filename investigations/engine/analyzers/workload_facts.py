@@ -32,7 +32,8 @@ DEPENDENCY_SIGNAL = re.compile(
     r"failed to connect|i/o timeout|timed out|connection reset|does not support SSL|SSL was required|"
     r"certificate|x509|forbidden|permission denied|authentication failed|access denied|"
     r"missing required|is required|not set|environment variable|KeyError|no such file|"
-    r"invalid value|invalid configuration|unknown (?:option|flag|setting)",
+    r"invalid value|invalid configuration|unknown (?:option|flag|setting)|"
+    r"no space left on device|ENOSPC|temporary failure in name resolution|server misbehaving",
     re.I,
 )
 KILLED_BY_SIGNAL = (137, 143)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from investigations.engine.offline import investigate_snapshot
 from investigations.engine.scoring import Score, score
+from investigations.engine.topology import build_topology
 
 ROOT = Path(__file__).resolve().parents[3]
 PROJECT_SCENARIOS = ROOT / "agent" / "simulator" / "scenarios"
@@ -46,3 +47,68 @@ def describe(folder: Path, result: dict, outcome: Score) -> str:
         f"alternatives {[(a['category'], a['confidence']) for a in result['alternatives']]}\n"
         f"explanation: {cause['explanation'][:600]}"
     )
+
+
+# -- scenario copies and edits (tests of the five newer categories use these) --------------------
+
+
+def copy_scenario(folder: Path, tmp_path: Path, replacements: list[tuple[str, str]] = ()) -> Path:
+    """A copy of a scenario with consistent text replacements in alert, cluster and expected."""
+    import shutil
+
+    target = tmp_path / folder.name
+    shutil.copytree(folder, target)
+    for name in ("alert.json", "cluster.json", "expected.json"):
+        path = target / name
+        text = path.read_text()
+        for old, new in replacements:
+            text = text.replace(old, new)
+        path.write_text(text)
+    return target
+
+
+def edit_cluster(folder: Path, edit) -> None:
+    import json
+
+    path = folder / "cluster.json"
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+
+
+def find(data: dict, kind: str, name: str) -> dict:
+    return next(o for o in data["items"] if o["kind"] == kind and o["metadata"]["name"] == name)
+
+
+def findings(folder: Path):
+    """Every analyzer's findings on a scenario folder (Analysis), without building the result."""
+    from investigations.engine.analysis import run_analyzers
+    from investigations.engine.context import Context
+    from investigations.engine.offline import alert_fields
+    from investigations.engine.snapshot import load_scenario, view_from_cluster_json
+    from investigations.engine.target import target_from_fields
+
+    alert, cluster, _expected = load_scenario(folder)
+    target = target_from_fields(alert_fields(alert))
+    view = view_from_cluster_json(cluster)
+    return run_analyzers(Context(view, target, build_topology(view, target)))
+
+
+def root(result: dict) -> tuple[str, tuple[str, str, str]]:
+    cause = result["root_cause"]
+    resource = cause["resource"]
+    return cause["category"], (resource["kind"], resource["namespace"], resource["name"])
+
+
+def commands(result: dict) -> str:
+    return "\n".join(c for r in result["recommendations"] for c in r["commands"])
+
+
+def other_scenarios(*categories: str) -> list[Path]:
+    import json
+
+    return [
+        d
+        for d in scenario_dirs()
+        if json.loads((d / "expected.json").read_text())["root_cause_category"] not in categories
+    ]
