@@ -191,6 +191,38 @@ def signal_get(pk: int) -> Signal:
     return signal
 
 
+# Alerts of one sender group (the same `groupKey`) count as delivered together when they were
+# received within this long of each other: Alertmanager re-sends every firing alert of a group at
+# each notification, so what fires together is received together.
+GROUP_WINDOW = timedelta(hours=1)
+
+
+def signals_of_group(signal: Signal, limit: int = 50) -> list[Signal]:
+    """The other alerts delivered with `signal`, in delivery order (bounded).
+
+    Those first stored from the same delivery, and those of the same sender group (Alertmanager's
+    and Grafana's `groupKey`, same integration) received within `GROUP_WINDOW` of it. Alerts
+    about the alerting pipeline itself (Watchdog) and test notifications are left out.
+    """
+    together = Q(first_payload_id=signal.first_payload_id) if signal.first_payload_id else Q(pk__in=[])
+    group_key = (signal.group or {}).get("groupKey") if isinstance(signal.group, dict) else None
+    if group_key and isinstance(group_key, str):
+        together |= Q(
+            source=signal.source,
+            integration_id=signal.integration_id,
+            group__groupKey=group_key,
+            last_received_at__gte=signal.first_received_at - GROUP_WINDOW,
+            first_received_at__lte=signal.last_received_at + GROUP_WINDOW,
+        )
+    return list(
+        Signal.objects.filter(together)
+        .exclude(pk=signal.pk)
+        .exclude(pipeline=True)
+        .exclude(test=True)
+        .order_by("first_received_at", "pk")[:limit]
+    )
+
+
 def signal_related_payloads(signal: Signal, limit: int = 20) -> list[RawPayload]:
     """Deliveries that mention this signal's series since it first arrived, newest first (bounded).
 

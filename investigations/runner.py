@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from alerts.models import Signal
+from alerts.selectors import signals_of_group
 from clusters.models import Cluster
 from investigations.cluster_reader import agent_reader, reader_errors
 from investigations.engine.pipeline import InvestigationFailed, Pipeline, StepRecord
@@ -112,25 +114,35 @@ def choose_cluster(investigation: Investigation) -> Cluster | None:
     return clusters[0] if len(clusters) == 1 else None
 
 
+def signal_fields(signal: Signal) -> dict:
+    """One signal as the engine reads an alert (investigations.engine.target)."""
+    return {
+        "source": signal.source,
+        "status": signal.status,
+        "alertname": signal.alertname,
+        "labels": signal.labels,
+        "annotations": signal.annotations,
+        "summary": signal.summary,
+        "description": signal.description,
+        "cluster": signal.cluster,
+        "namespace": signal.namespace,
+        "pod": signal.pod,
+        "container": signal.container,
+        "workload": signal.workload,
+        "workload_kind": signal.workload_kind,
+        "node": signal.node,
+        "extraction": signal.extraction,
+        "starts_at": signal.starts_at.isoformat() if signal.starts_at else None,
+    }
+
+
 def alert_fields(investigation: Investigation) -> dict:
-    """What the pipeline's extract stage reads: the signal's fields, or the investigation's target."""
+    """What the pipeline's extract stage reads: the signal's fields and the other alerts delivered with
+    it (`group`), or the investigation's explicit target."""
     signal = investigation.signal
     if signal is not None:
-        fields = {
-            "alertname": signal.alertname,
-            "labels": signal.labels,
-            "annotations": signal.annotations,
-            "summary": signal.summary,
-            "description": signal.description,
-            "cluster": signal.cluster,
-            "namespace": signal.namespace,
-            "pod": signal.pod,
-            "container": signal.container,
-            "workload": signal.workload,
-            "workload_kind": signal.workload_kind,
-            "node": signal.node,
-            "starts_at": signal.starts_at.isoformat() if signal.starts_at else None,
-        }
+        fields = signal_fields(signal)
+        fields["group"] = [signal_fields(other) for other in signals_of_group(signal)]
     else:
         fields = {"labels": {}, "namespace": investigation.namespace, "cluster": investigation.cluster}
     # An explicit target (from scratch, or a re-run) wins over what the alert text suggests.

@@ -30,6 +30,7 @@ from clusters.models import Cluster
 from clusters.services import cluster_create, cluster_set_token
 from investigations.models import Investigation
 from investigations.runner import run_investigation_now
+from investigations.services import investigation_for_signal
 from tenants.services import organization_setup, public_tenant_ensure
 
 ROOT = Path(settings.BASE_DIR)
@@ -200,7 +201,7 @@ class ScenarioLab:
     def investigate(self, folder: str | Path, source: str | None = None) -> tuple[Investigation, float]:
         """Load the scenario into the simulator, post its alert to the lab's webhook for `source`
         (default: the scenario's `alert_source`, else Alertmanager), and investigate its first
-        firing alert."""
+        firing alert as a rule would open it: the runner reads the rest of the delivery's group."""
         folder = Path(folder)
         source = source or scenario_source(folder)
         if source not in SOURCES:
@@ -218,14 +219,10 @@ class ScenarioLab:
             firing = [s for s in signals if s.status == "firing"] or signals
             if not firing:
                 raise LabError(f"{folder.name}: alert.json holds no alert")
-            signal = firing[0]
-            investigation = Investigation.objects.create(
-                signal=signal,
-                trigger="manual",
-                cluster=LAB_CLUSTER,
-                namespace=signal.namespace,
-                requested_by="investigate_scenario",
+            investigation = investigation_for_signal(
+                firing[0], cluster=LAB_CLUSTER, trigger="manual", requested_by="investigate_scenario"
             )
+            investigation.save()
             finished = run_investigation_now(investigation.pk)
         return finished, time.perf_counter() - started
 

@@ -192,15 +192,27 @@ def _record_instead(signal: Signal, reason: str) -> None:
 
 
 def _investigation_for(request: InvestigationRequest) -> Investigation:
-    kind, name = _target(request.signal)
     target_cluster = request.rule.target_cluster if request.rule is not None else ""
+    return investigation_for_signal(request.signal, cluster=target_cluster or request.cluster)
+
+
+def investigation_for_signal(
+    signal: Signal, *, cluster: str, trigger: str = "rule", requested_by: str = ""
+) -> Investigation:
+    """The (unsaved) investigation of one signal, as a rule opens it.
+
+    It records the signal's own resource; the runner reads the other alerts delivered with the
+    signal (`alerts.selectors.signals_of_group`) when it looks for the target.
+    """
+    kind, name = _target(signal)
     return Investigation(
-        signal=request.signal,
-        trigger="rule",
-        cluster=target_cluster or request.cluster,
-        namespace=request.signal.namespace,
+        signal=signal,
+        trigger=trigger,
+        cluster=cluster,
+        namespace=signal.namespace,
         resource_kind=kind,
         resource_name=name,
+        requested_by=requested_by,
     )
 
 

@@ -6,6 +6,7 @@ the alert's free text with a few conservative patterns (`extraction[field] = "te
 
 * ``pod payments/api-7d9f-abc`` (and ``Pod ns/name (container)`` as kubernetes-mixin writes it)
 * ``Deployment payments/api``, ``StatefulSet ns/name``, ``DaemonSet``, ``Job``, ``CronJob``
+* ``ingress shop/web``, ``service shop/api`` (also ``svc``, ``hpa``, ``pvc``): the namespace only
 * ``pod/api-7d9f``, ``deployment/api`` (kubectl's kind/name)
 * ``pod api-7d9f``, ``namespace shop``, ``container api``, ``node ip-10-0-1-5``,
   ``deployment api`` (also with ``=``/``:`` and quotes)
@@ -25,7 +26,8 @@ from alerts.sources.base import METHOD_LABEL, METHOD_TEXT, NormalizedAlert
 KUBERNETES_FIELDS = ("cluster", "namespace", "pod", "container", "workload", "workload_kind", "node")
 
 # Prometheus label -> workload kind, top-level controller first (CronJob over Job, Deployment over
-# ReplicaSet): the name people know and configure. kube-state-metrics names.
+# ReplicaSet): the name people know and configure. kube-state-metrics names, then OpenTelemetry's
+# `k8s.<kind>.name` resource attributes as Prometheus spells them.
 _WORKLOAD_LABELS = (
     ("deployment", "Deployment"),
     ("statefulset", "StatefulSet"),
@@ -33,6 +35,12 @@ _WORKLOAD_LABELS = (
     ("cronjob", "CronJob"),
     ("job_name", "Job"),
     ("replicaset", "ReplicaSet"),
+    ("k8s_deployment_name", "Deployment"),
+    ("k8s_statefulset_name", "StatefulSet"),
+    ("k8s_daemonset_name", "DaemonSet"),
+    ("k8s_cronjob_name", "CronJob"),
+    ("k8s_job_name", "Job"),
+    ("k8s_replicaset_name", "ReplicaSet"),
 )
 # kube-prometheus recording rules (namespace_workload_pod:kube_pod_owner:relabel) say it this way.
 _WORKLOAD_TYPES = {
@@ -43,25 +51,62 @@ _WORKLOAD_TYPES = {
     "cronjob": "CronJob",
     "replicaset": "ReplicaSet",
 }
-
 _TEXT_LIMIT = 8192
+# Label names per field, in order: kube-state-metrics/cAdvisor, the kubernetes_sd relabelling of the
+# Prometheus example configs (`kubernetes_namespace`, `kubernetes_pod_name`), OpenTelemetry
+# (`k8s_namespace_name`, ...), cAdvisor before Kubernetes 1.16 (`pod_name`, `container_name`), then
+# what Prometheus renamed on a clash with the scrape target's own label (`exported_*`).
+_FIELD_LABELS = {
+    "cluster": ("cluster", "k8s_cluster_name"),
+    "namespace": ("namespace", "kubernetes_namespace", "k8s_namespace_name", "exported_namespace"),
+    "pod": ("pod", "kubernetes_pod_name", "k8s_pod_name", "pod_name", "exported_pod"),
+    "container": (
+        "container",
+        "kubernetes_container_name",
+        "k8s_container_name",
+        "container_name",
+        "exported_container",
+    ),
+    "node": ("node", "k8s_node_name", "exported_node"),
+}
+# Objects a series names by label; their namespace is the series' own one (see _scraped_from_elsewhere).
+_OBJECT_LABELS = (
+    *(key for key, _ in _WORKLOAD_LABELS),
+    "ingress",
+    "persistentvolumeclaim",
+    "horizontalpodautoscaler",
+)
+# The monitoring stack's own components: exporters, scrapers and agents whose pods, containers,
+# jobs and services appear as labels of the series they collect about *other* objects.
+MONITORING_COMPONENT = re.compile(
+    r"kube-state-metrics|node-exporter|prometheus|alertmanager|blackbox|pushgateway|"
+    r"otel-?collector|opentelemetry-collector|grafana-agent|\balloy\b|vmagent|victoria-?metrics|"
+    r"datadog-agent|telegraf|kube-rbac-proxy",
+    re.IGNORECASE,
+)
+
+
+def is_monitoring_component(name: str) -> bool:
+    """True for a pod, container, job or service name of the monitoring stack itself."""
+    return bool(name) and len(name) <= 253 and MONITORING_COMPONENT.search(name) is not None
 
 
 def from_prometheus_labels(labels: Mapping[str, str]) -> dict[str, str]:
-    """Kubernetes fields named by Prometheus/kube-state-metrics style labels.
+    """Kubernetes fields named by Prometheus/kube-state-metrics/OpenTelemetry style labels.
 
-    `namespace` beats `exported_namespace` (ingress-nginx keeps its own namespace there).
-    `instance` counts as the node only when it is clearly one: a host name, not host:port, not
-    an IP address, on a node-level scrape job (node-exporter, kubelet).
+    The first label of each field's conventions wins (`_FIELD_LABELS`), except when the series
+    was scraped from another namespace's component (`_scraped_from_elsewhere`): then `namespace`,
+    `pod` and `container` are that scraper's, and the series' own `exported_*` labels are the
+    alert's subject. `instance` counts as the node only when it is clearly one: a host name, not
+    host:port, not an IP address, on a node-level scrape job (node-exporter, kubelet).
     """
     found: dict[str, str] = {}
-    for field, keys in (
-        ("cluster", ("cluster",)),
-        ("namespace", ("namespace", "exported_namespace")),
-        ("pod", ("pod",)),
-        ("container", ("container",)),
-        ("node", ("node",)),
-    ):
+    elsewhere = _scraped_from_elsewhere(labels)
+    for field, keys in _FIELD_LABELS.items():
+        if elsewhere and field in ("namespace", "pod", "container"):
+            # The scraper's own labels say nothing about the subject; the series' own ones do.
+            keys = tuple(key for key in keys if key != field)
+            keys = (f"exported_{field}", *keys)
         value = next((labels[key] for key in keys if labels.get(key)), "")
         if value:
             found[field] = value
@@ -76,6 +121,26 @@ def from_prometheus_labels(labels: Mapping[str, str]) -> dict[str, str]:
     if "node" not in found and _is_node_instance(labels):
         found["node"] = labels["instance"]
     return found
+
+
+def _scraped_from_elsewhere(labels: Mapping[str, str]) -> bool:
+    """True when `namespace` is the scrape target's and `exported_namespace` the subject's.
+
+    Prometheus renames a series' own `namespace` to `exported_namespace` when the target it
+    scrapes (kube-state-metrics in `monitoring`, an ingress controller, an OpenTelemetry collector)
+    has one too. Both present is not proof on its own (an application may export a `namespace` of
+    its own meaning), so one more sign is required: the series kept its own pod or container
+    (`exported_pod`, `exported_container`), it names a Kubernetes object (`deployment`,
+    `ingress`, ...), or the scrape target is a monitoring component.
+    """
+    exported = labels.get("exported_namespace", "")
+    if not exported or not labels.get("namespace") or exported == labels.get("namespace"):
+        return False
+    if labels.get("exported_pod") or labels.get("exported_container"):
+        return True
+    if any(labels.get(key) for key in _OBJECT_LABELS):
+        return True
+    return any(is_monitoring_component(labels.get(key, "")) for key in ("pod", "container", "job", "service"))
 
 
 def _is_node_instance(labels: Mapping[str, str]) -> bool:
@@ -112,7 +177,8 @@ _STOPWORDS = frozenset(
         "a an and are as at be been being by can could did does for from had has have in is it its "
         "keeps may might no not of on or should that the this to was were which will with without "
         "name names namespace pod pods container containers node nodes status ready running "
-        "restarting restarted restarts failed failing crashing crashlooping level usage"
+        "restarting restarted restarts failed failing crashing crashlooping level usage cannot "
+        "memory cpu disk network utilization pressure"
     ).split()
 )
 
@@ -164,6 +230,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], _Handler], ...] = (
     (
         re.compile(rf"\b(?P<kind>(?i:{_KIND_WORDS})){_SEP}{_Q}(?P<ns>{_NS})/(?P<name>{_NAME}){_Q}{_END}"),
         _workload_with_namespace,
+    ),
+    # Other namespaced objects the fields have no place for still tell the namespace.
+    (
+        re.compile(
+            rf"\b(?i:ingress|service|svc|hpa|pvc|persistentvolumeclaim){_SEP}{_Q}(?P<ns>{_NS})/(?P<name>{_NAME}){_Q}{_END}"
+        ),
+        lambda match: {"namespace": match["ns"]},
     ),
     # kubectl's kind/name: "pod/cart-6d8f9-zz81k", "deployment/checkout-web".
     (

@@ -161,6 +161,9 @@ class Collector:
         self.logs: dict[tuple[str, str, str], str] = {}
         self.previous_logs: dict[tuple[str, str, str], str] = {}
         self.namespaces_read: set[str] = set()
+        # (kind, namespace or "") of every complete list the agent answered: only there can an
+        # object's absence be told from a read that failed.
+        self.listed: set[tuple[str, str]] = set()
         self.metrics_available = False
         self.now = now
         self.reports: list[RoundReport] = []
@@ -195,6 +198,8 @@ class Collector:
         for answer in answers:
             if not answer.ok or answer.ask.op != "list":
                 continue
+            if not answer.ask.params and not answer.truncated:
+                self.listed.add((answer.ask.kind, answer.ask.namespace or ""))
             items = (answer.data or {}).get("items") if isinstance(answer.data, dict) else None
             for item in items or []:
                 if isinstance(item, dict):
@@ -214,6 +219,10 @@ class Collector:
         self._take_lists(answers, self.reports[-1])
         self.namespaces_read.add(namespace)
         return self.reports[-1]
+
+    def was_listed(self, kind: str, namespace: str) -> bool:
+        """Whether every `kind` object of `namespace` ("" for cluster-scoped kinds) was read."""
+        return (kind, namespace) in self.listed
 
     def node_pods_round(self, node: str) -> RoundReport:
         """For a Node target: the pods scheduled on it, in every namespace."""

@@ -13,16 +13,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from investigations.engine.analysis import run_analyzers
+from investigations.engine.analysis import Analysis, run_analyzers
 from investigations.engine.collect import Collector, Reader
 from investigations.engine.context import Context
 from investigations.engine.evidence import Ref
 from investigations.engine.facts import container_states
+from investigations.engine.lookup import resolve_target
 from investigations.engine.result import build_result
-from investigations.engine.target import Target, target_from_fields
+from investigations.engine.target import Target, group_size, target_candidates
 from investigations.engine.topology import build_topology
 
 STAGES = ("extract", "topology", "collect", "analyze", "recommend")
+# Namespaces read for the group's other alerts when the first target does not exist.
+MAX_CANDIDATE_NAMESPACES = 2
 
 
 class InvestigationFailed(Exception):
@@ -75,6 +78,7 @@ class Pipeline:
         self.steps: list[StepRecord] = []
         self.timings: dict[str, float] = {}
         self.target: Target | None = None
+        self.candidates: list[Target] = []
         self.ctx: Context | None = None
         # Optional model stage (investigations.llm.stage.model_stage): reasons over the evidence and
         # the analyzers' findings; code validates its answer (see the model layer's README).
@@ -146,53 +150,93 @@ class Pipeline:
     # -- stages ----------------------------------------------------------------------------------
 
     def _extract(self) -> None:
-        target = target_from_fields(self.fields)
+        self.candidates = target_candidates(self.fields)
+        target = self.candidates[0]
         self.target = target
         step = self._current()
+        alerts = group_size(self.fields)
         if not target.known and self.extract_hook is not None:
-            extracted = self.extract_hook(self.fields)
+            alert = self.fields if target.alert_index == 0 else self.fields["group"][target.alert_index - 1]
+            extracted = self.extract_hook(alert)
             if extracted is not None:
                 target.kind, target.name, target.method = extracted.kind, extracted.name, "model"
                 target.namespace = target.namespace or extracted.namespace
                 step.tokens = extracted.tokens
-        step.detail = {"target": target.as_dict()}
+        step.detail = {
+            "target": target.as_dict(),
+            "alerts": alerts,
+            "candidates": [c.as_dict() | {"alert_index": c.alert_index} for c in self.candidates[:8]],
+        }
         if not target.namespace and target.kind != "Node":
             raise InvestigationFailed(
                 "the alert names no Kubernetes namespace or resource, so there is nothing to inspect"
+                if alerts == 1
+                else f"none of the {alerts} alerts of the group names a Kubernetes namespace or resource, "
+                "so there is nothing to inspect"
             )
-        where = (
-            f"{target.kind} {target.namespace + '/' if target.namespace else ''}{target.name}"
-            if target.known
-            else (f"namespace {target.namespace}")
-        )
-        step.summary = f"target {where} (from {target.method})"
+        which = ""
+        if alerts > 1:
+            which = f", alert {target.alertname!r}" + (
+                " it started from" if target.alert_index == 0 else f" ({target.alert_index + 1} of {alerts})"
+            )
+        step.summary = f"target {target.describe()} (from {target.method}{which})"
 
     def _topology(self) -> None:
         target = self._target()
         collector = self.collector
-        if target.kind == "Node":
-            collector.namespace_round(target.namespace or "default", cluster_scoped=True)
+        collector.namespace_round(target.namespace or "default", cluster_scoped=True)
+        target, view = resolve_target(
+            self.candidates or [target],
+            collector.view(),
+            listed=collector.was_listed,
+            read_namespace=self._read_candidate_namespace,
+        )
+        self.target = target
+        if target.kind == "Node" and not target.not_found:
             collector.node_pods_round(target.name)
-        else:
-            collector.namespace_round(target.namespace, cluster_scoped=True)
-        for namespace in collector.referenced_namespaces():
-            collector.namespace_round(namespace, cluster_scoped=False, name=f"namespace {namespace}")
+        if not target.not_found:
+            for namespace in collector.referenced_namespaces():
+                collector.namespace_round(namespace, cluster_scoped=False, name=f"namespace {namespace}")
         view = collector.view()
         topology = build_topology(view, target)
         self.ctx = Context(view, target, topology)
         step = self._current()
-        step.detail = {"rounds": [r.as_dict() for r in collector.reports], "topology": topology.as_dict()}
-        present = not target.known or view.get(target.kind, target.namespace, target.name) is not None
-        found = "found" if present else "not found"
+        step.detail = {
+            "rounds": [r.as_dict() for r in collector.reports],
+            "topology": topology.as_dict(),
+            "target": target.as_dict(),
+        }
+        if target.not_found:
+            found = "not found: looked up " + "; ".join(target.not_found)
+        else:
+            found = f"{target.describe()} found" if target.known else f"namespace {target.namespace}"
+            if target.note:
+                found += f" ({target.note})"
         step.summary = (
             f"read {sum(r.objects for r in collector.reports)} objects in "
-            f"{len(collector.namespaces_read)} namespace(s); alerting resource {found}; graph of "
+            f"{len(collector.namespaces_read)} namespace(s); {found}; graph of "
             f"{len(topology.nodes)} nodes and {len(topology.edges)} edges"
             + (f"; {len(topology.missing)} referenced object(s) missing" if topology.missing else "")
         )
 
+    def _read_candidate_namespace(self, namespace: str):
+        """The view with `namespace` read too (another alert's target); None past the budget."""
+        collector = self.collector
+        if namespace not in collector.namespaces_read:
+            read_for_candidates = len(collector.namespaces_read) - 1
+            if read_for_candidates >= MAX_CANDIDATE_NAMESPACES:
+                return None
+            collector.namespace_round(
+                namespace, cluster_scoped=False, name=f"namespace {namespace} (another alert)"
+            )
+        return collector.view()
+
     def _collect(self) -> None:
         ctx = self._context()
+        step = self._current()
+        if ctx.target.not_found:
+            step.summary = "nothing to read: the alert's resource does not exist"
+            return
         pods = list(ctx.topology.pods)
         # Failing pods elsewhere in the namespace matter too (a dependency that crashes).
         for pod in ctx.view.all("Pod", ctx.namespace):
@@ -209,7 +253,6 @@ class Pipeline:
         new_view = self.collector.view()
         ctx.view = new_view
         ctx.topology = build_topology(new_view, ctx.target)
-        step = self._current()
         step.detail = {"logs": report.as_dict(), "rounds": [r.as_dict() for r in extra]}
         gaps = len(report.gaps) + sum(len(r.gaps) for r in extra)
         step.summary = (
@@ -220,8 +263,14 @@ class Pipeline:
         )
 
     def _analyze(self):
-        analysis = run_analyzers(self._context())
+        ctx = self._context()
         step = self._current()
+        if ctx.target.not_found:
+            # Nothing named exists: analyzing the rest of the namespace would be a guess about
+            # something else, and so would asking a model.
+            step.summary = "not found: looked up " + "; ".join(ctx.target.not_found)
+            return Analysis(None, [], [], [])
+        analysis = run_analyzers(ctx)
         step.detail = {
             "findings": [
                 {

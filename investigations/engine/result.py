@@ -30,7 +30,9 @@ def build_result(
         cause=best.resource if best else None,
         contributing=[c.resource for c in best.contributing] if best else (),
     )
-    if best is None:
+    if ctx.target.not_found:
+        cause, recommendations = _not_found(ctx)
+    elif best is None:
         cause = _unknown(ctx, analysis)
         recommendations = _diagnostics(ctx, unknown=True)
     else:
@@ -119,6 +121,54 @@ def _unknown(ctx: Context, analysis: Analysis) -> dict[str, Any]:
         "source": "analyzers",
         "evidence": [],
     }
+
+
+def _not_found(ctx: Context) -> tuple[dict[str, Any], list[Recommendation]]:
+    """The answer when nothing the alert (or its group) names exists: what was looked up, no guess."""
+    target = ctx.target
+    looked = "; ".join(target.not_found)
+    namespace = target.namespace if target.kind != "Node" else ""
+    present = ""
+    if namespace and ctx.view.get("Namespace", "", namespace) is not None:
+        kind = target.kind if target.known and target.kind != "Namespace" else "Pod"
+        names = sorted(Ref.of(o).name for o in ctx.view.all(kind, namespace))
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        present = f" Namespace {namespace} exists and holds {len(names)} {kind}(s)" + (
+            f": {shown}." if names else "."
+        )
+    explanation = (
+        f"Not found: looked up {looked}. The cluster has no such object, so nothing was analyzed and no "
+        f"cause is guessed from other resources.{present} What would settle it: check that the alert "
+        "names the right cluster, namespace and resource (a renamed or deleted object, a label of "
+        "the monitoring stack rather than of the workload), or start an investigation of the resource "
+        "that exists."
+    )
+    resource = Ref(target.kind, namespace, target.name) if target.known else Ref("Namespace", "", namespace)
+    cause = {
+        "category": "unknown",
+        "resource": resource.as_dict(),
+        "contributing": [],
+        "summary": f"not found: looked up {looked}",
+        "explanation": explanation,
+        "confidence": 0.0,
+        "analyzer": "",
+        "source": "lookup",
+        "evidence": [],
+    }
+    commands = ["kubectl get namespaces"]
+    if namespace:
+        listed = kubectl.resource(Ref(target.kind, namespace, "-")).split("/")[0] if target.known else "pods"
+        commands.insert(0, f"kubectl get {listed} -n {kubectl.q(namespace)}")
+    elif target.kind == "Node":
+        commands.insert(0, "kubectl get nodes")
+    return cause, [
+        Recommendation(
+            "Find the resource the alert means",
+            "immediate",
+            "Nothing the alert names exists in this cluster; list what does.",
+            commands,
+        )
+    ]
 
 
 def _diagnostics(ctx: Context, *, unknown: bool = False) -> list[Recommendation]:

@@ -265,3 +265,83 @@ def test_apply_kubernetes_fields_never_pairs_a_text_kind_with_a_label_workload()
     alert = NormalizedAlert(source="generic", fingerprint="f", status="firing", alertname="A")
     apply_kubernetes_fields(alert, {"workload": "payments-api"}, ["Deployment shop/web is stuck"])
     assert (alert.workload, alert.workload_kind, alert.namespace) == ("payments-api", "", "shop")
+
+
+def test_from_prometheus_labels_reads_kubernetes_sd_opentelemetry_and_old_cadvisor_names() -> None:
+    assert from_prometheus_labels(
+        {"kubernetes_namespace": "identity", "kubernetes_pod_name": "keycloak-0"}
+    ) == {
+        "namespace": "identity",
+        "pod": "keycloak-0",
+    }
+    assert from_prometheus_labels(
+        {
+            "k8s_cluster_name": "ams",
+            "k8s_namespace_name": "reports",
+            "k8s_pod_name": "scheduler-1",
+            "k8s_container_name": "scheduler",
+            "k8s_deployment_name": "scheduler",
+        }
+    ) == {
+        "cluster": "ams",
+        "namespace": "reports",
+        "pod": "scheduler-1",
+        "container": "scheduler",
+        "workload": "scheduler",
+        "workload_kind": "Deployment",
+    }
+    assert from_prometheus_labels({"namespace": "shop", "pod_name": "web-1", "container_name": "web"}) == {
+        "namespace": "shop",
+        "pod": "web-1",
+        "container": "web",
+    }
+
+
+def test_from_prometheus_labels_takes_the_exported_subject_of_a_scraper_in_another_namespace() -> None:
+    found = from_prometheus_labels(
+        {
+            "namespace": "monitoring",
+            "pod": "kube-state-metrics-7c9d8f6b5-qq2lm",
+            "container": "kube-state-metrics",
+            "job": "kube-state-metrics",
+            "exported_namespace": "observability",
+            "exported_pod": "otel-gateway-6d9c7f8b5d-78n4w",
+            "exported_container": "otelcol",
+        }
+    )
+    assert (found["namespace"], found["pod"], found["container"]) == (
+        "observability",
+        "otel-gateway-6d9c7f8b5d-78n4w",
+        "otelcol",
+    )
+
+
+def test_from_prometheus_labels_never_pairs_the_scrapers_pod_with_the_exported_namespace() -> None:
+    # ingress-nginx reports on another namespace's Ingress: its own pod is not the subject.
+    found = from_prometheus_labels(
+        {
+            "namespace": "ingress-nginx",
+            "pod": "ingress-nginx-controller-5c8d66c76d-4kz8w",
+            "exported_namespace": "storefront",
+            "ingress": "storefront-web",
+        }
+    )
+    assert found == {"namespace": "storefront"}
+    # A monitoring component as the scrape job is sign enough.
+    assert (
+        from_prometheus_labels(
+            {"namespace": "monitoring", "exported_namespace": "shop", "job": "kube-state-metrics"}
+        )["namespace"]
+        == "shop"
+    )
+
+
+def test_from_text_ignores_measurement_words_after_pod_and_node() -> None:
+    assert from_text(["Max pod memory utilization over limit", "aws-node cannot allocate IPs"]) == {}
+
+
+def test_from_text_reads_the_namespace_of_an_ingress_or_service() -> None:
+    assert from_text(["p99 of the ALB for ingress catalog/catalog-api above 1.5s"]) == {
+        "namespace": "catalog"
+    }
+    assert from_text(["svc payments/gateway has no endpoints"]) == {"namespace": "payments"}
