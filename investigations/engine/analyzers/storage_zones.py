@@ -40,6 +40,12 @@ def zone_conflicts(ctx: Context, claims) -> list[Finding]:
         )
         pod = stuck[0]
         spec = pod_spec(pod)
+        blocked = _volume_nodes_blocked(view, terms, spec)
+        if blocked:
+            # The volume's own node exists but takes no pods (cordoned, or a taint the pod does not
+            # tolerate): the node's state is the cause, not where the volume was provisioned.
+            findings.append(_blocked_node_finding(ctx, pod, pvc, pv, blocked))
+            continue
         usable = [
             n
             for n in view.all("Node")
@@ -96,3 +102,81 @@ def zone_conflicts(ctx: Context, claims) -> list[Finding]:
             )
         )
     return findings
+
+
+def _volume_nodes_blocked(view, terms: list[dict], pod_spec_: dict) -> list[tuple[dict, str]]:
+    """The nodes a PV's nodeAffinity selects, with why each refuses the pod, when every one of them
+    exists and refuses it; [] when none exists (the zone has no node) or one would take it."""
+    selector = {
+        "affinity": {
+            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}
+        }
+    }
+    nodes = [n for n in view.all("Node") if terms and node_matches(selector, n)]
+    blocked = []
+    for node in nodes:
+        if (node.get("spec") or {}).get("unschedulable"):
+            blocked.append((node, "cordoned (spec.unschedulable=true)"))
+            continue
+        taints = blocking_taints(node, pod_spec_.get("tolerations") or [])
+        if not taints:
+            return []
+        blocked.append(
+            (
+                node,
+                "taint "
+                + ", ".join(f"{t.get('key')}={t.get('value', '')}:{t.get('effect')}" for t in taints),
+            )
+        )
+    return blocked
+
+
+def _blocked_node_finding(
+    ctx: Context, pod: dict, pvc: dict, pv: dict, blocked: list[tuple[dict, str]]
+) -> Finding:
+    view = ctx.view
+    node, why = blocked[0]
+    node_ref, pv_ref, pvc_ref = Ref.of(node), Ref.of(pv), Ref.of(pvc)
+    evidence = [
+        ctx.cite("event", pod, f"FailedScheduling: {scheduling_message(view, pod)}"),
+        ctx.cite("spec", pv, f"PV {pv_ref.name} is pinned by nodeAffinity to node {node_ref.name}"),
+        ctx.cite("spec", node, f"Node {node_ref.name}: {why}"),
+    ]
+    explanation = (
+        f'Pod {Ref.of(pod).name} cannot be scheduled: "{scheduling_message(view, pod)}" [{evidence[0]}]. '
+        f"Its claim {pvc_ref.name} is bound to PersistentVolume {pv_ref.name}, a volume that lives on node "
+        f"{node_ref.name} [{evidence[1]}], and that node takes no new pods: {why} [{evidence[2]}]. "
+        "The volume is where it should be; the node holding it is unschedulable."
+    )
+    fixes = [kp.uncordon(node_ref.name)] if why.startswith("cordoned") else [kubectl.describe(node_ref)]
+    return Finding(
+        category="unschedulable-constraints",
+        resource=node_ref,
+        confidence=0.85,
+        summary=(
+            f"Node {node_ref.name}, which holds volume {pv_ref.name} of claim {pvc_ref.name}, "
+            f"is {why.split(' (')[0]}"
+        ),
+        explanation=explanation,
+        evidence=evidence,
+        contributing=[
+            Contributing(pv_ref, f"local volume pinned to {node_ref.name}"),
+            Contributing(pvc_ref, "bound to it"),
+        ],
+        recommendations=[
+            Recommendation(
+                f"Let node {node_ref.name} take pods again",
+                "immediate",
+                "Uncordon the node once its maintenance is over (or remove the taint); the pod schedules "
+                "next to its volume.",
+                fixes,
+            ),
+            Recommendation(
+                "Keep node-local volumes in mind during maintenance",
+                "preventive",
+                "Workloads on node-local volumes cannot move: drain and cordon those nodes only in a window, "
+                "and alert on cordons older than a day.",
+                [],
+            ),
+        ],
+    )
