@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from investigations.engine.offline import investigate_snapshot
 from investigations.engine.scoring import score
+from tests.investigations.engine.harness import copy_scenario, edit_cluster
 
 BLIND = Path(__file__).resolve().parents[3] / "agent" / "simulator" / "scenarios-blind"
 SOURCE = BLIND / "crashloop-claims-portal-partners-yaml-indentation"
-RENAMES = {"claims-portal": "quote-desk", "partners.yml": "brokers.yml", "claims": "underwriting"}
+RENAMES = [("claims-portal", "quote-desk"), ("partners.yml", "brokers.yml"), ("claims", "underwriting")]
 
 
 def _renamed_copy(tmp_path: Path) -> Path:
-    copy = tmp_path / "renamed"
-    shutil.copytree(SOURCE, copy)
-    for path in copy.glob("*.json"):
-        text = path.read_text()
-        for old, new in RENAMES.items():
-            text = text.replace(old, new)
-        path.write_text(text)
-    return copy
+    return copy_scenario(SOURCE, tmp_path, RENAMES)
 
 
 def test_unreadable_configmap_is_the_cause_not_the_application(tmp_path):
@@ -42,15 +35,14 @@ def test_unreadable_configmap_is_the_cause_not_the_application(tmp_path):
 
 
 def test_without_the_recent_edit_it_is_less_sure(tmp_path):
-    import json
+    def undo_edits(cluster):
+        for item in cluster["items"]:
+            if item.get("kind") == "ConfigMap":
+                for entry in item["metadata"].get("managedFields") or []:
+                    entry["time"] = item["metadata"]["creationTimestamp"]
 
     copy = _renamed_copy(tmp_path)
-    cluster = json.loads((copy / "cluster.json").read_text())
-    for item in cluster["items"]:
-        if item.get("kind") == "ConfigMap":
-            for entry in item["metadata"].get("managedFields") or []:
-                entry["time"] = item["metadata"]["creationTimestamp"]
-    (copy / "cluster.json").write_text(json.dumps(cluster))
+    edit_cluster(copy, undo_edits)
 
     result, _ = investigate_snapshot(copy)
 

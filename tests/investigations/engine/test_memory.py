@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.investigations.engine.harness import by_category, describe, run
+from tests.investigations.engine.harness import by_category, copy_scenario, describe, edit_cluster, run
 
 
 @pytest.mark.parametrize("folder", by_category("oom-killed"), ids=lambda d: d.name)
@@ -23,17 +23,14 @@ def test_oom_suggested_limit_covers_the_configured_heap():
 
 
 def _with_pods(folder, tmp_path, change):
-    import json
-    import shutil
+    def edit(cluster):
+        for item in cluster["items"]:
+            if item.get("kind") == "Pod":
+                for status in (item.get("status") or {}).get("containerStatuses") or []:
+                    change(status, cluster["x-capture"]["capturedAt"])
 
-    copy = tmp_path / "oom-copy"
-    shutil.copytree(folder, copy)
-    cluster = json.loads((copy / "cluster.json").read_text())
-    for item in cluster["items"]:
-        if item.get("kind") == "Pod":
-            for status in (item.get("status") or {}).get("containerStatuses") or []:
-                change(status, cluster["x-capture"]["capturedAt"])
-    (copy / "cluster.json").write_text(json.dumps(cluster))
+    copy = copy_scenario(folder, tmp_path)
+    edit_cluster(copy, edit)
     return copy
 
 

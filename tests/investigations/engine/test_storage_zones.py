@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 from investigations.engine.offline import investigate_snapshot
+from tests.investigations.engine.harness import copy_scenario, edit_cluster
 
 SOURCE = (
     Path(__file__).resolve().parents[3]
@@ -15,21 +14,13 @@ SOURCE = (
     / "scenarios-realworld"
     / "pending-jellyfin-local-pv-node-left-cordoned"
 )
-RENAMES = {"jellyfin": "photo-vault", "k3s-agent-02": "edge-node-7", "media": "family"}
+RENAMES = [("jellyfin", "photo-vault"), ("k3s-agent-02", "edge-node-7"), ("media", "family")]
 
 
 def _copy(tmp_path: Path, edit=None) -> Path:
-    copy = tmp_path / "renamed"
-    shutil.copytree(SOURCE, copy)
-    for path in copy.glob("*.json"):
-        text = path.read_text()
-        for old, new in RENAMES.items():
-            text = text.replace(old, new)
-        path.write_text(text)
+    copy = copy_scenario(SOURCE, tmp_path, RENAMES)
     if edit:
-        cluster = json.loads((copy / "cluster.json").read_text())
-        edit(cluster)
-        (copy / "cluster.json").write_text(json.dumps(cluster))
+        edit_cluster(copy, edit)
     return copy
 
 
