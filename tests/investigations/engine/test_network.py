@@ -4,18 +4,21 @@ ingress-misconfigured, rbac-forbidden) on every scenario, on mutated copies, and
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from investigations.engine.analysis import run_analyzers
-from investigations.engine.context import Context
-from investigations.engine.offline import alert_fields
-from investigations.engine.snapshot import load_scenario, view_from_cluster_json
-from investigations.engine.target import target_from_fields
-from investigations.engine.topology import build_topology
-from tests.investigations.engine.harness import PROJECT_SCENARIOS, by_category, describe, run, scenario_dirs
+from tests.investigations.engine.harness import (
+    PROJECT_SCENARIOS,
+    by_category,
+    copy_scenario,
+    describe,
+    edit_cluster,
+    find,
+    findings,
+    run,
+    scenario_dirs,
+)
 
 MINE = (
     "dependency-unavailable",
@@ -31,38 +34,6 @@ BYSTANDER_MAX = 0.6
 
 def _scenario(slug: str) -> Path:
     return PROJECT_SCENARIOS / slug
-
-
-def _copy(folder: Path, tmp_path: Path, replacements: list[tuple[str, str]] = ()) -> Path:
-    """A copy of a scenario with consistent text replacements in alert, cluster and expected."""
-    target = tmp_path / folder.name
-    shutil.copytree(folder, target)
-    for name in ("alert.json", "cluster.json", "expected.json"):
-        path = target / name
-        text = path.read_text()
-        for old, new in replacements:
-            text = text.replace(old, new)
-        path.write_text(text)
-    return target
-
-
-def _edit_cluster(folder: Path, edit) -> None:
-    path = folder / "cluster.json"
-    data = json.loads(path.read_text())
-    edit(data)
-    path.write_text(json.dumps(data))
-
-
-def _find(data: dict, kind: str, name: str) -> dict:
-    return next(o for o in data["items"] if o["kind"] == kind and o["metadata"]["name"] == name)
-
-
-def _findings(folder: Path):
-    alert, cluster, _expected = load_scenario(folder)
-    target = target_from_fields(alert_fields(alert))
-    view = view_from_cluster_json(cluster)
-    ctx = Context(view, target, build_topology(view, target))
-    return run_analyzers(ctx)
 
 
 def _root(result: dict) -> tuple[str, tuple[str, str, str]]:
@@ -120,7 +91,7 @@ NETWORK_MODULES = (
     ids=lambda d: d.name,
 )
 def test_network_analyzers_stay_quiet_elsewhere(folder):
-    analysis = _findings(folder)
+    analysis = findings(folder)
     assert not [e for e in analysis.errors if e.split(".")[0] in NETWORK_MODULES], analysis.errors
     loud = [
         (f.category, f.confidence, str(f.resource), f.summary)
@@ -132,7 +103,7 @@ def test_network_analyzers_stay_quiet_elsewhere(folder):
 
 def test_unknown_scenario_not_claimed():
     for folder in by_category("unknown"):
-        analysis = _findings(folder)
+        analysis = findings(folder)
         assert all(f.confidence < 0.35 for f in analysis.findings if f.category in MINE)
 
 
@@ -146,7 +117,7 @@ RBAC = "model-router-notready-role-missing-list-pods"
 
 
 def test_dependency_renamed_and_reached_by_dns_name(tmp_path):
-    folder = _copy(
+    folder = copy_scenario(
         _scenario(DEPENDENCY),
         tmp_path,
         [
@@ -163,7 +134,7 @@ def test_dependency_renamed_and_reached_by_dns_name(tmp_path):
                 "ECONNREFUSED 10.96.41.7:6380", "ECONNREFUSED session-store.webshop.svc.cluster.local:6380"
             )
 
-    _edit_cluster(folder, by_dns)
+    edit_cluster(folder, by_dns)
     result, outcome = run(folder)
     assert outcome.outcome == "pass", describe(folder, result, outcome)
     assert _root(result) == ("dependency-unavailable", ("StatefulSet", "webshop", "session-store"))
@@ -173,10 +144,10 @@ def test_dependency_renamed_and_reached_by_dns_name(tmp_path):
 
 def test_dependency_deployment_scaled_to_zero(tmp_path):
     """The backing workload is a Deployment (no StatefulSet), scaled to zero with kubectl scale."""
-    folder = _copy(_scenario(DEPENDENCY), tmp_path)
+    folder = copy_scenario(_scenario(DEPENDENCY), tmp_path)
 
     def to_deployment(data):
-        sts = _find(data, "StatefulSet", "cart-redis")
+        sts = find(data, "StatefulSet", "cart-redis")
         sts["kind"] = "Deployment"
         for key in ("serviceName", "podManagementPolicy", "volumeClaimTemplates", "updateStrategy"):
             sts["spec"].pop(key, None)
@@ -184,7 +155,7 @@ def test_dependency_deployment_scaled_to_zero(tmp_path):
             if event["kind"] == "Event" and event["involvedObject"].get("kind") == "StatefulSet":
                 event["involvedObject"]["kind"] = "Deployment"
 
-    _edit_cluster(folder, to_deployment)
+    edit_cluster(folder, to_deployment)
     (folder / "expected.json").write_text(
         (folder / "expected.json").read_text().replace('"StatefulSet"', '"Deployment"')
     )
@@ -195,10 +166,10 @@ def test_dependency_deployment_scaled_to_zero(tmp_path):
 
 def test_dependency_with_pending_pods_defers_to_more_specific_analyzers(tmp_path):
     """Same outage, but the dependency has a replica that is Pending: our confidence drops below 0.8."""
-    folder = _copy(_scenario(DEPENDENCY), tmp_path)
+    folder = copy_scenario(_scenario(DEPENDENCY), tmp_path)
 
     def pending(data):
-        sts = _find(data, "StatefulSet", "cart-redis")
+        sts = find(data, "StatefulSet", "cart-redis")
         sts["spec"]["replicas"] = 1
         pod = {
             "apiVersion": "v1",
@@ -227,8 +198,8 @@ def test_dependency_with_pending_pods_defers_to_more_specific_analyzers(tmp_path
         }
         data["items"].append(pod)
 
-    _edit_cluster(folder, pending)
-    analysis = _findings(folder)
+    edit_cluster(folder, pending)
+    analysis = findings(folder)
     mine = [f for f in analysis.findings if f.category == "dependency-unavailable"]
     assert mine and mine[0].confidence <= BYSTANDER_MAX, [(f.category, f.confidence) for f in mine]
     assert mine[0].resource.name == "cart-redis"
@@ -236,16 +207,16 @@ def test_dependency_with_pending_pods_defers_to_more_specific_analyzers(tmp_path
 
 def test_dependency_with_ready_endpoints_is_not_claimed(tmp_path):
     """Clients log ECONNREFUSED but the Service has ready endpoints: not a dependency outage."""
-    folder = _copy(_scenario(SELECTOR), tmp_path)
+    folder = copy_scenario(_scenario(SELECTOR), tmp_path)
 
     def fix_selector(data):
-        service = _find(data, "Service", "payments-api")
+        service = find(data, "Service", "payments-api")
         service["spec"]["selector"] = {"app.kubernetes.io/name": "payments-api"}
-        endpoints = _find(data, "Endpoints", "payments-api")
+        endpoints = find(data, "Endpoints", "payments-api")
         endpoints["subsets"] = [{"addresses": [{"ip": "10.44.1.2"}], "ports": [{"port": 8080}]}]
 
-    _edit_cluster(folder, fix_selector)
-    analysis = _findings(folder)
+    edit_cluster(folder, fix_selector)
+    analysis = findings(folder)
     assert not [f for f in analysis.findings if f.category in MINE and f.confidence >= 0.35]
 
 
@@ -273,7 +244,7 @@ def _alert_on_pod(folder: Path, namespace: str, pod: str) -> None:
 
 def test_dependency_chain_names_the_deepest_down_service(tmp_path):
     """web → cart-api (NotReady, no ready endpoints) → cart-redis (scaled to 0): cart-redis is the cause."""
-    folder = _copy(_scenario(DEPENDENCY), tmp_path)
+    folder = copy_scenario(_scenario(DEPENDENCY), tmp_path)
 
     def add_web(data):
         data["items"].append(
@@ -297,7 +268,7 @@ def test_dependency_chain_names_the_deepest_down_service(tmp_path):
             "upstream http://cart-api.shop-cart.svc.cluster.local/api/cart: connection refused\n"
         )
 
-    _edit_cluster(folder, add_web)
+    edit_cluster(folder, add_web)
     _alert_on_pod(folder, "shop-cart", "web-frontend-0")
     result, _outcome = run(folder)
     assert _root(result) == ("dependency-unavailable", ("StatefulSet", "shop-cart", "cart-redis"))
@@ -305,7 +276,7 @@ def test_dependency_chain_names_the_deepest_down_service(tmp_path):
 
 def test_dependency_alert_on_the_dead_service_itself(tmp_path):
     """The alert names the Service whose workload is at 0 replicas; no client logs are needed."""
-    folder = _copy(_scenario(DEPENDENCY), tmp_path)
+    folder = copy_scenario(_scenario(DEPENDENCY), tmp_path)
     body = json.loads((folder / "alert.json").read_text())
     body["alerts"] = [
         {
@@ -319,14 +290,14 @@ def test_dependency_alert_on_the_dead_service_itself(tmp_path):
     result, _outcome = run(folder)
     assert _root(result) == ("dependency-unavailable", ("StatefulSet", "shop-cart", "cart-redis"))
     assert result["root_cause"]["confidence"] == 0.9  # the clients' ECONNREFUSED logs in the namespace
-    _edit_cluster(folder, lambda data: data.update(logs={}))
+    edit_cluster(folder, lambda data: data.update(logs={}))
     result, _outcome = run(folder)
     assert _root(result) == ("dependency-unavailable", ("StatefulSet", "shop-cart", "cart-redis"))
     assert 0.6 < result["root_cause"]["confidence"] <= 0.8  # no client evidence
 
 
 def test_selector_mismatch_renamed(tmp_path):
-    folder = _copy(
+    folder = copy_scenario(
         _scenario(SELECTOR),
         tmp_path,
         [
@@ -346,15 +317,15 @@ def test_selector_mismatch_renamed(tmp_path):
 
 def test_selector_mismatch_old_label_value(tmp_path):
     """Same key, stale value: the Service selects app.kubernetes.io/name=payments (old release name)."""
-    folder = _copy(_scenario(SELECTOR), tmp_path)
+    folder = copy_scenario(_scenario(SELECTOR), tmp_path)
 
     def stale_value(data):
-        _find(data, "Service", "payments-api")["spec"]["selector"] = {
+        find(data, "Service", "payments-api")["spec"]["selector"] = {
             "app.kubernetes.io/name": "payments",
             "tier": "api",
         }
 
-    _edit_cluster(folder, stale_value)
+    edit_cluster(folder, stale_value)
     result, _outcome = run(folder)
     assert _root(result) == ("service-selector-mismatch", ("Service", "payments", "payments-api"))
     text = result["root_cause"]["explanation"]
@@ -371,10 +342,8 @@ def test_selector_mismatch_old_label_value(tmp_path):
     ids=["typo", "extra-key"],
 )
 def test_selector_mismatch_variants(tmp_path, selector):
-    folder = _copy(_scenario(SELECTOR), tmp_path)
-    _edit_cluster(
-        folder, lambda data: _find(data, "Service", "payments-api")["spec"].update(selector=selector)
-    )
+    folder = copy_scenario(_scenario(SELECTOR), tmp_path)
+    edit_cluster(folder, lambda data: find(data, "Service", "payments-api")["spec"].update(selector=selector))
     result, _outcome = run(folder)
     assert _root(result) == ("service-selector-mismatch", ("Service", "payments", "payments-api"))
     assert result["root_cause"]["confidence"] >= 0.8
@@ -382,20 +351,20 @@ def test_selector_mismatch_variants(tmp_path, selector):
 
 def test_dependency_behind_selectorless_service(tmp_path):
     """An external backend behind a selector-less Service whose hand-made Endpoints are empty."""
-    folder = _copy(_scenario(DEPENDENCY), tmp_path)
+    folder = copy_scenario(_scenario(DEPENDENCY), tmp_path)
 
     def selectorless(data):
         data["items"] = [o for o in data["items"] if o["kind"] != "StatefulSet"]
-        _find(data, "Service", "cart-redis")["spec"].pop("selector")
+        find(data, "Service", "cart-redis")["spec"].pop("selector")
 
-    _edit_cluster(folder, selectorless)
+    edit_cluster(folder, selectorless)
     result, _outcome = run(folder)
     assert _root(result) == ("dependency-unavailable", ("Service", "shop-cart", "cart-redis"))
     assert 0.6 <= result["root_cause"]["confidence"] <= 0.7
 
 
 def test_port_mismatch_renamed_and_other_ports(tmp_path):
-    folder = _copy(
+    folder = copy_scenario(
         _scenario(PORT),
         tmp_path,
         [
@@ -406,12 +375,12 @@ def test_port_mismatch_renamed_and_other_ports(tmp_path):
     )
 
     def ports(data):
-        _find(data, "Service", "mailer")["spec"]["ports"][0]["targetPort"] = 9090
+        find(data, "Service", "mailer")["spec"]["ports"][0]["targetPort"] = 9090
         for item in data["items"]:
             if item["kind"] == "Endpoints" and item["metadata"]["name"] == "mailer":
                 item["subsets"][0]["ports"][0]["port"] = 9090
 
-    _edit_cluster(folder, ports)
+    edit_cluster(folder, ports)
     expected = json.loads((folder / "expected.json").read_text())
     expected["keywords"] = ["targetPort", "9090", "3000", "connection refused", "mailer"]
     (folder / "expected.json").write_text(json.dumps(expected))
@@ -422,9 +391,9 @@ def test_port_mismatch_renamed_and_other_ports(tmp_path):
 
 def test_port_mismatch_unknown_port_name(tmp_path):
     """targetPort names a port ("web") that no container declares."""
-    folder = _copy(_scenario(PORT), tmp_path)
-    _edit_cluster(
-        folder, lambda data: _find(data, "Service", "notify-api")["spec"]["ports"][0].update(targetPort="web")
+    folder = copy_scenario(_scenario(PORT), tmp_path)
+    edit_cluster(
+        folder, lambda data: find(data, "Service", "notify-api")["spec"]["ports"][0].update(targetPort="web")
     )
     result, _outcome = run(folder)
     assert _root(result) == ("service-port-mismatch", ("Service", "notifications", "notify-api"))
@@ -433,10 +402,10 @@ def test_port_mismatch_unknown_port_name(tmp_path):
 
 def test_port_mismatch_on_a_secondary_port_only_is_weak(tmp_path):
     """Only an extra (metrics) port is off while the main port matches: a weak finding at most."""
-    folder = _copy(_scenario(PORT), tmp_path)
+    folder = copy_scenario(_scenario(PORT), tmp_path)
 
     def extra_port(data):
-        ports = _find(data, "Service", "notify-api")["spec"]["ports"]
+        ports = find(data, "Service", "notify-api")["spec"]["ports"]
         ports[0]["targetPort"] = "http"
         ports.append({"name": "metrics", "port": 9464, "targetPort": 9464, "protocol": "TCP"})
         for item in data["items"]:
@@ -444,24 +413,24 @@ def test_port_mismatch_on_a_secondary_port_only_is_weak(tmp_path):
                 item["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
         data["logs"] = {k: v for k, v in data["logs"].items() if not k.startswith("orders/")}
 
-    _edit_cluster(folder, extra_port)
-    analysis = _findings(folder)
+    edit_cluster(folder, extra_port)
+    analysis = findings(folder)
     mine = [f for f in analysis.findings if f.category == "service-port-mismatch"]
     assert mine and mine[0].confidence <= BYSTANDER_MAX
 
 
 def test_port_match_is_not_claimed(tmp_path):
-    folder = _copy(_scenario(PORT), tmp_path)
-    _edit_cluster(
+    folder = copy_scenario(_scenario(PORT), tmp_path)
+    edit_cluster(
         folder,
-        lambda data: _find(data, "Service", "notify-api")["spec"]["ports"][0].update(targetPort="http"),
+        lambda data: find(data, "Service", "notify-api")["spec"]["ports"][0].update(targetPort="http"),
     )
-    analysis = _findings(folder)
+    analysis = findings(folder)
     assert not [f for f in analysis.findings if f.category == "service-port-mismatch"]
 
 
 def test_ingress_renamed(tmp_path):
-    folder = _copy(
+    folder = copy_scenario(
         _scenario(INGRESS),
         tmp_path,
         [
@@ -481,14 +450,14 @@ def test_ingress_renamed(tmp_path):
 
 def test_ingress_backend_port_missing(tmp_path):
     """The backend Service exists but the Ingress asks for a port the Service does not expose."""
-    folder = _copy(_scenario(INGRESS), tmp_path)
+    folder = copy_scenario(_scenario(INGRESS), tmp_path)
 
     def wrong_port(data):
-        ingress = _find(data, "Ingress", "docs")
+        ingress = find(data, "Ingress", "docs")
         backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
         backend["name"], backend["port"] = "docs-site", {"number": 8080}
 
-    _edit_cluster(folder, wrong_port)
+    edit_cluster(folder, wrong_port)
     result, _outcome = run(folder)
     assert _root(result) == ("ingress-misconfigured", ("Ingress", "docs", "docs"))
     assert "8080" in result["root_cause"]["summary"]
@@ -496,10 +465,10 @@ def test_ingress_backend_port_missing(tmp_path):
 
 def test_ingress_near_the_alert_but_not_its_target_is_weak(tmp_path):
     """The alert is about a healthy pod behind another Ingress rule: a stale backend elsewhere stays weak."""
-    folder = _copy(_scenario(INGRESS), tmp_path)
+    folder = copy_scenario(_scenario(INGRESS), tmp_path)
 
     def two_paths(data):
-        ingress = _find(data, "Ingress", "docs")
+        ingress = find(data, "Ingress", "docs")
         paths = ingress["spec"]["rules"][0]["http"]["paths"]
         paths.append(
             {
@@ -510,20 +479,20 @@ def test_ingress_near_the_alert_but_not_its_target_is_weak(tmp_path):
         )
         paths[0]["path"] = "/legacy"
 
-    _edit_cluster(folder, two_paths)
+    edit_cluster(folder, two_paths)
     pod = "docs-site-2nxm442fkl-l6psj"
     _alert_on_pod(folder, "docs", pod)
-    analysis = _findings(folder)
+    analysis = findings(folder)
     mine = [f for f in analysis.findings if f.category == "ingress-misconfigured"]
     assert all(f.confidence <= BYSTANDER_MAX for f in mine), [(f.confidence, f.summary) for f in mine]
 
 
 def test_ingress_tls_secret_reported_missing(tmp_path):
     """Backends fine; the controller reports the TLS secret the Ingress names as missing."""
-    folder = _copy(_scenario(INGRESS), tmp_path)
+    folder = copy_scenario(_scenario(INGRESS), tmp_path)
 
     def tls(data):
-        backend = _find(data, "Ingress", "docs")["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+        backend = find(data, "Ingress", "docs")["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
         backend["name"] = "docs-site"
         for key, text in data["logs"].items():
             if "controller" in key:
@@ -532,14 +501,14 @@ def test_ingress_tls_secret_reported_missing(tmp_path):
                     'no object matching key "docs/docs-acme-dev-tls" in local store\n'
                 )
 
-    _edit_cluster(folder, tls)
+    edit_cluster(folder, tls)
     result, _outcome = run(folder)
     assert _root(result) == ("ingress-misconfigured", ("Ingress", "docs", "docs"))
     assert "docs-acme-dev-tls" in result["root_cause"]["summary"]
 
 
 def test_rbac_renamed(tmp_path):
-    folder = _copy(
+    folder = copy_scenario(
         _scenario(RBAC),
         tmp_path,
         [("model-router", "feature-sync"), ("model-gateway", "mlops")],
@@ -553,7 +522,7 @@ def test_rbac_renamed(tmp_path):
 
 def test_rbac_other_verb_and_resource(tmp_path):
     """`list` on configmaps, where the Role only has a resourceNames-restricted rule for configmaps."""
-    folder = _copy(_scenario(RBAC), tmp_path)
+    folder = copy_scenario(_scenario(RBAC), tmp_path)
 
     def other(data):
         for key, text in data["logs"].items():
@@ -564,15 +533,15 @@ def test_rbac_other_verb_and_resource(tmp_path):
                 'cannot list resource "pods"', 'cannot list resource "configmaps"'
             )
 
-    _edit_cluster(folder, other)
+    edit_cluster(folder, other)
     result, _outcome = run(folder)
     assert _root(result) == ("rbac-forbidden", ("Role", "model-gateway", "model-router"))
     assert "configmaps" in result["root_cause"]["explanation"]
 
 
 def test_rbac_missing_binding_points_at_service_account(tmp_path):
-    folder = _copy(_scenario(RBAC), tmp_path)
-    _edit_cluster(
+    folder = copy_scenario(_scenario(RBAC), tmp_path)
+    edit_cluster(
         folder, lambda data: data.update(items=[o for o in data["items"] if o["kind"] != "RoleBinding"])
     )
     result, _outcome = run(folder)
@@ -581,28 +550,28 @@ def test_rbac_missing_binding_points_at_service_account(tmp_path):
 
 def test_rbac_wrong_service_account(tmp_path):
     """The pod runs as `default`; the permission is bound to another ServiceAccount."""
-    folder = _copy(_scenario(RBAC), tmp_path)
+    folder = copy_scenario(_scenario(RBAC), tmp_path)
 
     def default_sa(data):
-        _find(data, "Role", "model-router")["rules"][0]["verbs"] = ["get", "list", "watch"]
+        find(data, "Role", "model-router")["rules"][0]["verbs"] = ["get", "list", "watch"]
         for key, text in data["logs"].items():
             data["logs"][key] = text.replace(
                 "system:serviceaccount:model-gateway:model-router",
                 "system:serviceaccount:model-gateway:default",
             )
 
-    _edit_cluster(folder, default_sa)
+    edit_cluster(folder, default_sa)
     result, _outcome = run(folder)
     assert _root(result) == ("rbac-forbidden", ("ServiceAccount", "model-gateway", "default"))
     assert "should run as model-router" in result["root_cause"]["explanation"]
 
 
 def test_rbac_permission_present_is_not_claimed(tmp_path):
-    folder = _copy(_scenario(RBAC), tmp_path)
+    folder = copy_scenario(_scenario(RBAC), tmp_path)
 
     def grant(data):
-        _find(data, "Role", "model-router")["rules"][0]["verbs"] = ["get", "list", "watch"]
+        find(data, "Role", "model-router")["rules"][0]["verbs"] = ["get", "list", "watch"]
 
-    _edit_cluster(folder, grant)
-    analysis = _findings(folder)
+    edit_cluster(folder, grant)
+    analysis = findings(folder)
     assert not [f for f in analysis.findings if f.category == "rbac-forbidden"]
